@@ -1,0 +1,213 @@
+"""Answer stage: choose verbatim article sentences or entries, cite them, add urgency and the disclaimer."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .lexicon import STOPWORDS, stem, words
+from .query import Query
+from .schema import PATH_SEP, Answer, Chunk, Hit, Source
+
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"(])")
+AMOUNT = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:[–-]\s*(\d+(?:[.,]\d+)?)\s*)?(mg|g|mcg|iu|ml)\b", re.IGNORECASE)
+MAX_BODY = 800  # characters of a non-list answer body (disclaimer aside)
+ITEM_CHARS = 90  # a list line: entry title + its first clause, cut to this
+
+# Connectives: the only words an answer adds to article text.
+SAYS = "The article says ({cite}):"
+LISTS = "The article lists {n} entries under *{section}*:"
+COUNTS = "The article lists **{n}** entries under *{section}*:"
+NOT_COVERED = "The article does not cover this question, so I can't answer it from the article."
+CLOSEST = "Closest topics the article does cover:"
+URGENT = "**Seek medical attention** — the article's advice for these symptoms ({cite}):"
+DOSE_ABOVE = "The article does not state a dose that high. What it states ({cite}):"
+DOSE_CHECK = "Doses must be confirmed with a clinician or pharmacist before taking them; this article is not a prescription."
+EMPTY = "Please type a question about posterolateral neural foraminal narrowing at L1–L2."
+TEMPLATES = (SAYS, LISTS, COUNTS, NOT_COVERED, CLOSEST, URGENT, DOSE_ABOVE, DOSE_CHECK, EMPTY)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Article-wide facts the composer needs besides the hits."""
+
+    disclaimer: str
+    urgent_chunk: Chunk | None
+    sections: dict[tuple[str, ...], list[Chunk]]
+
+
+def quote_block(text: str) -> str:
+    return "> " + text
+
+
+def sentences(text: str) -> list[str]:
+    return [s for s in SENTENCE_END.split(text) if s]
+
+
+def best_sentences(chunk: Chunk, query_text: str, budget: int = 420) -> str:
+    """The sentences of a long paragraph that share most words with the question, kept in article order."""
+    sents = sentences(chunk.text)
+    if len(chunk.text) <= budget or len(sents) <= 1:
+        return chunk.text
+    want = {stem(w) for w in words(query_text) if w not in STOPWORDS}
+    scored = []
+    for i, s in enumerate(sents):
+        have = {stem(w) for w in words(s) if w not in STOPWORDS}
+        scored.append((len(want & have) / (1 + 0.02 * len(s)), -i, i))
+    picked: list[int] = []
+    used = 0
+    for _, _, i in sorted(scored, reverse=True):
+        if used + len(sents[i]) > budget and picked:
+            break
+        picked.append(i)
+        used += len(sents[i]) + 1
+    picked.sort()
+    # adjacent sentences only: a contiguous run stays one exact slice of the article
+    first, last = picked[0], picked[-1]
+    run = " ".join(sents[first : last + 1])
+    return run if len(run) <= MAX_BODY - 120 else sents[picked[0]]
+
+
+def first_clause(c: Chunk) -> str:
+    """A list line's gloss: the entry body up to its first ';' or sentence end, cut at a word."""
+    body = c.text
+    if c.title and c.quote.startswith(c.title) and c.quote != c.text:
+        body = c.text  # "Title: body" entries: the gloss is the body
+    clause = re.split(r";\s|(?<=\.)\s", body, maxsplit=1)[0]
+    if len(clause) > ITEM_CHARS:
+        clause = clause[:ITEM_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return clause
+
+
+def entry_quote(c: Chunk) -> tuple[str, list[str]]:
+    """Markdown for one whole entry, and the article fragments it states."""
+    if c.quote == c.text and c.kind == "entry" and not c.text.startswith(c.title):
+        return f"**{c.title}** — {c.text}", [c.title, c.text]
+    return c.quote, [c.quote]
+
+
+def _source(hit_or_chunk: Hit | Chunk, quote: str, score: float = 1.0) -> Source:
+    c = hit_or_chunk.chunk if isinstance(hit_or_chunk, Hit) else hit_or_chunk
+    s = hit_or_chunk.score if isinstance(hit_or_chunk, Hit) else score
+    return Source(c.section_path, c.title, quote, s)
+
+
+def amounts(text: str) -> dict[str, float]:
+    """Largest stated amount per unit, in mg for g."""
+    out: dict[str, float] = {}
+    for m in AMOUNT.finditer(text):
+        unit = m.group(3).lower()
+        vals = [float(v.replace(",", "")) for v in (m.group(1), m.group(2)) if v]
+        if unit == "g":
+            unit, vals = "mg", [v * 1000 for v in vals]
+        out[unit] = max(out.get(unit, 0.0), *vals)
+    return out
+
+
+def compose(query: Query, hits: list[Hit], in_scope: bool, flags: tuple[str, ...], ctx: Context) -> Answer:
+    """Build the Answer for a read question and its ranked hits."""
+    parts: list[str] = []
+    quotes: list[str] = []
+    sources: list[Source] = []
+    urgent = bool(flags)
+    if urgent and ctx.urgent_chunk is not None:
+        u = ctx.urgent_chunk
+        parts += [URGENT.format(cite=u.citation), quote_block(u.text)]
+        quotes.append(u.text)
+        sources.append(_source(u, u.text))
+    if query.notice:
+        parts.insert(0, f"*{query.notice}*")
+
+    abstained = False
+    suggestions: tuple[str, ...] = ()
+    if not query.question.strip():
+        parts.append(EMPTY)
+        abstained = True
+    elif query.intent in ("list", "count") and query.section and not query.narrowed:
+        entries = ctx.sections[query.section]
+        section = PATH_SEP.join(query.section)
+        head = (COUNTS if query.intent == "count" else LISTS).format(n=len(entries), section=section)
+        if query.intent == "count":
+            titles = ", ".join(e.title for e in entries)
+            lines = [head, titles]
+            quotes += [e.title for e in entries]
+        else:
+            lines = [head]
+            for e in entries:
+                gloss = first_clause(e)
+                if e.quote.startswith(e.title) and e.quote != e.text:
+                    lines.append(f"- {e.title}: {gloss}")
+                    quotes.append(f"{e.title}: {gloss.rstrip('…')}")
+                elif gloss.startswith(e.title) or e.text.startswith(e.title):
+                    lines.append(f"- {gloss}")
+                    quotes.append(gloss.rstrip("…"))
+                else:
+                    lines.append(f"- **{e.title}** — {gloss}")
+                    quotes += [e.title, gloss.rstrip("…")]
+        parts.append("\n".join(lines))
+        sources += [_source(e, first_clause(e)) for e in entries[:8]]
+    elif not in_scope and not urgent:
+        abstained = True
+        parts.append(NOT_COVERED)
+        seen: list[str] = []
+        for h in hits:
+            cite = h.chunk.citation
+            if cite not in seen:
+                seen.append(cite)
+        suggestions = tuple(seen[:3])
+        if suggestions:
+            parts.append("\n".join([CLOSEST, *(f"- {s}" for s in suggestions)]))
+    elif hits:
+        parts += _lookup(query, hits, quotes, sources)
+    if query.intent == "dose" and not abstained:
+        parts.append(DOSE_CHECK)
+    return Answer(
+        question=query.question,
+        answer="\n\n".join(p for p in parts if p),
+        sources=tuple(sources),
+        abstained=abstained,
+        urgent=urgent,
+        disclaimer=ctx.disclaimer,
+        intent=query.intent,
+        quotes=tuple(quotes),
+        suggestions=suggestions,
+        notice=query.notice,
+    )
+
+
+def _lookup(query: Query, hits: list[Hit], quotes: list[str], sources: list[Source]) -> list[str]:
+    """One or two best chunks, quoted: whole entries, or the best sentences of a paragraph."""
+    parts: list[str] = []
+    chosen = [hits[0]]
+    top = hits[0]
+    # a second chunk when it is nearly as good and adds something (e.g. the same topic in another section)
+    if len(hits) > 1 and query.intent != "dose":
+        second = hits[1]
+        if second.score >= 0.85 * top.score and second.dense >= top.dense - 0.05:
+            chosen.append(second)
+    if query.intent == "dose":
+        named = [h for h in hits if h.chunk.id in query.entries] or [top]
+        chosen = named[:1]
+    used = 0
+    for h in chosen:
+        c = h.chunk
+        if c.kind == "entry":
+            text, frags = entry_quote(c)
+        else:
+            text = best_sentences(c, query.text)
+            frags = [text]
+        if used and used + len(text) > MAX_BODY - 100:
+            break
+        used += len(text)
+        lead = SAYS.format(cite=c.citation)
+        if query.intent == "dose":
+            asked = amounts(query.question)
+            stated = amounts(c.text)
+            if any(unit in stated and v > stated[unit] for unit, v in asked.items()):
+                lead = DOSE_ABOVE.format(cite=c.citation)
+        parts += [lead, quote_block(text)]
+        quotes += frags
+        sources.append(_source(h, text))
+    for h in hits[len(chosen) : 3]:
+        c = h.chunk
+        sources.append(_source(h, c.quote if c.kind == "entry" else sentences(c.text)[0]))
+    return parts

@@ -1,0 +1,203 @@
+"""Engine: wires the stages together and holds the loaded state (index, encoders, article tables)."""
+from __future__ import annotations
+
+import fcntl
+import re
+import sys
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import index as index_mod
+from .answer import Context, compose
+from .config import Config, load_config
+from .corpus import load_corpus
+from .embed import DIMENSION, MODEL_NAME, StEncoder, model_path, query_encoder
+from .errors import IndexError_
+from .lexicon import load_synonyms
+from .query import Understander
+from .retrieve import Retriever, calibrate, scope_score
+from .schema import Answer, Chunk, Hit
+from .triage import red_flags
+
+INJECTION = re.compile(
+    r"\b(ignore|disregard|forget)\b.{0,40}\b(instructions?|prompts?|rules|above|previous|prior)\b|\bsystem prompt\b"
+    r"|\byou are now\b|\bjailbreak\b|\bpretend (to be|you are)\b|\bact as\b|\bdeveloper mode\b",
+    re.IGNORECASE,
+)
+
+Progress = Callable[[str], None]
+
+
+def _stderr(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+class Engine:
+    """Answers questions about the corpus. Heavy things load on first use, once."""
+
+    def __init__(self, config: Config | None = None, progress: Progress = _stderr, onnx: bool = True) -> None:
+        self.config = config or load_config()
+        self.progress = progress
+        self.use_onnx = onnx
+        self.problems: list[str] = []
+        self._index: index_mod.Index | None = None
+        self._encode: Callable[[list[str]], np.ndarray] | None = None
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    # ---- index lifecycle ---------------------------------------------------------------------------------
+    def expected_manifest(self) -> dict[str, Any]:
+        return {
+            "format_version": index_mod.FORMAT_VERSION,
+            "model": MODEL_NAME,
+            "dimension": DIMENSION,
+            "corpus_sha256": index_mod.corpus_fingerprint(self.config.corpus_dir),
+        }
+
+    def ensure_index(self) -> index_mod.Index:
+        """Load the index; build it when missing, stale or corrupt (saying so on the progress channel)."""
+        if self._index is not None:
+            return self._index
+        expect = self.expected_manifest()
+        try:
+            self._index = index_mod.load(self.config.index_dir, expect)
+        except IndexError_ as why:
+            self.progress(f"Building the index: {why}.")
+            self._index = self.build(expect)
+        docs_problems = self._index.manifest.get("problems", [])
+        self.problems = list(docs_problems)
+        for p in self.problems:
+            self.progress(f"warning: {p}")
+        self._setup(self._index)
+        return self._index
+
+    def build(self, expect: dict[str, Any] | None = None) -> index_mod.Index:
+        """Parse, embed, index, calibrate and export; save to disk unless the folder is read-only."""
+        expect = expect or self.expected_manifest()
+        t0 = time.perf_counter()
+        index_dir = self.config.index_dir
+        lock = None
+        try:
+            index_dir.mkdir(parents=True, exist_ok=True)
+            lock = open(index_dir / ".build.lock", "w")  # noqa: SIM115 - held for the whole build
+            fcntl.flock(lock, fcntl.LOCK_EX)  # one builder at a time; the next one finds a fresh index
+            try:
+                idx = index_mod.load(index_dir, expect)
+                self.progress("Another process built the index meanwhile; using it.")
+                return idx
+            except IndexError_:
+                pass
+        except OSError as exc:
+            self.progress(f"warning: cannot write {index_dir} ({exc.strerror}); building the index in memory only.")
+            lock = None
+        try:
+            docs, problems = load_corpus(self.config.corpus_dir)
+            chunks = [c for d in docs for c in d.chunks]
+            self.progress(f"Parsed {len(docs)} article(s) into {len(chunks)} chunks; embedding…")
+            st = StEncoder()
+            vectors = st.encode([index_mod.lexical_text(c) for c in chunks])
+            manifest = dict(expect)
+            manifest.update(
+                chunk_count=len(chunks),
+                documents=[{"name": d.name, "disclaimer": d.disclaimer, "chunks": len(d.chunks)} for d in docs],
+                problems=problems,
+            )
+            idx = index_mod.make_index(chunks, vectors, manifest)
+            self.progress("Calibrating the out-of-scope threshold…")
+            manifest["calibration"] = self._calibrate(idx, st.encode)
+            if lock is not None:
+                manifest["onnx"] = self._export_onnx(st, chunks, vectors)
+                index_mod.save(idx, index_dir)
+            self.progress(f"Index ready: {len(chunks)} chunks in {time.perf_counter() - t0:.1f}s.")
+            return idx
+        finally:
+            if lock is not None:
+                lock.close()
+
+    def _export_onnx(self, st: StEncoder, chunks: list[Chunk], vectors: np.ndarray) -> dict[str, Any]:
+        """Export the encoder to ONNX and keep it only if it reproduces the reference embeddings."""
+        if not self.use_onnx:
+            return {"ok": False, "why": "disabled"}
+        try:
+            from .onnx_encoder import OnnxEncoder, check_equivalence, export_onnx
+
+            self.progress("Exporting the encoder to ONNX and checking it…")
+            out = self.config.index_dir / "onnx"
+            onnx_path = export_onnx(model_path(), out)
+            enc = OnnxEncoder(onnx_path, out / "tokenizer.json")
+            texts = [index_mod.lexical_text(c) for c in chunks]
+            worst = check_equivalence(enc, texts, vectors, min_cosine=0.9999)
+            return {"ok": True, "min_cosine": round(float(worst), 6)}
+        except Exception as exc:  # the torch path still answers; record why the fast path is off
+            self.progress(f"warning: ONNX export refused ({exc}); questions will use sentence-transformers.")
+            return {"ok": False, "why": str(exc)[:300]}
+
+    def _calibrate(self, idx: index_mod.Index, encode: Callable[[list[str]], np.ndarray]) -> dict[str, float]:
+        und = Understander(idx.chunks, load_synonyms(self.config.corpus_dir / "synonyms.tsv"))
+        return calibrate(idx, encode, und, self.config.corpus_dir / "offtopic.list")
+
+    def _setup(self, idx: index_mod.Index) -> None:
+        self.understander = Understander(idx.chunks, load_synonyms(self.config.corpus_dir / "synonyms.tsv"))
+        onnx_ok = bool(idx.manifest.get("onnx", {}).get("ok"))
+        self._encode = query_encoder(self.config.index_dir, onnx_ok and self.use_onnx).encode
+        self.retriever = Retriever(idx, self._encode)
+        self.threshold = float(idx.manifest.get("calibration", {}).get("threshold", 0.0))
+        urgent = [c for c in idx.chunks if "doctor" in c.section_path.lower() and c.kind == "prose"]
+        disclaimers = idx.disclaimers
+        self.context = Context(
+            disclaimer=next(iter(disclaimers.values()), ""),
+            urgent_chunk=urgent[0] if urgent else None,
+            sections=self.understander.sections,
+        )
+
+    # ---- answering -----------------------------------------------------------------------------------------
+    def embed_query(self, text: str) -> np.ndarray:
+        """Question vector, with a small LRU cache (patients repeat the example questions)."""
+        if text in self._cache:
+            self._cache.move_to_end(text)
+            return self._cache[text]
+        assert self._encode is not None
+        vec = self._encode([text])[0]
+        self._cache[text] = vec
+        if len(self._cache) > 512:
+            self._cache.popitem(last=False)
+        return vec
+
+    def ask(self, question: str, history: list[str] | tuple[str, ...] = ()) -> Answer:
+        """Answer one question (with earlier user questions, oldest first). Never raises for odd text."""
+        self.ensure_index()
+        cfg = self.config
+        history = [h[: cfg.max_question_chars] for h in list(history)[-cfg.max_history :] if isinstance(h, str)]
+        q = self.understander.read_with_history(str(question), history, cfg.max_question_chars, cfg.max_history)
+        flags = red_flags(q.question)
+        if not q.question.strip():
+            return compose(q, [], False, flags, self.context)
+        hits = self.retrieve(q)
+        best_dense = float(max(h.dense for h in hits)) if hits else 0.0
+        score = scope_score(best_dense, q.known)
+        in_scope = (bool(q.entries) or score >= self.threshold) and not INJECTION.search(q.question)
+        if q.intent in ("list", "count") and q.section and not INJECTION.search(q.question):
+            in_scope = True
+        return compose(q, hits, in_scope, flags, self.context)
+
+    def retrieve(self, q: Any) -> list[Hit]:
+        vec = self.embed_query(q.text)
+        keep = None
+        if q.narrowed and q.section:
+            sec = q.section
+            keep = lambda c: c.section[: len(sec)] == sec  # noqa: E731
+        elif q.intent == "dose" and not q.entries:
+            dosed = self.understander.dosed
+            keep = lambda c: c.section in dosed  # noqa: E731
+        hits = self.retriever.search(vec, q.text, k=max(self.config.top_k, 8), keep=keep)
+        if q.entries:  # a named entry outranks whatever merely resembles the question
+            named = {cid: i for i, cid in enumerate(q.entries)}
+            by_id = {c.id: c for c in self.retriever.index.chunks}
+            present = {h.chunk.id for h in hits}
+            extra = [Hit(by_id[cid], hits[0].score if hits else 1.0, 1.0, 0.0) for cid in q.entries if cid not in present]
+            hits = sorted(hits + extra, key=lambda h: (h.chunk.id not in named, named.get(h.chunk.id, 0), -h.score))
+        return hits

@@ -1,0 +1,131 @@
+"""Words stage: tokenising, the article's own vocabulary, typo correction and the lay-synonym table."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+WORD = re.compile(r"[a-z0-9]+(?:[’'][a-z]+)?")
+DASHES = re.compile(r"[\u2010-\u2015\u2212‐]")
+
+# Function words: never typo-corrected, never counted as content.
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have having
+    he her here hers herself him himself his how i if in into is it its itself just me more most my myself no
+    nor not now of off on once only or other our ours ourselves out over own same she should so some such than
+    that the their theirs them themselves then there these they this those through to too under until up very
+    was we were what when where which while who whom why will with would you your yours yourself yourselves
+    tell please thanks thank hi hello hey also get got really much many lot lots things thing like know want
+    need use used using may might must shall ok okay yes dont don't im i'm ive i've whats what's cant can't
+    doesnt doesn't isnt isn't it's its' there's theres one ones something anything""".split()
+)
+
+
+def fold(text: str) -> str:
+    """Lowercase, unify dashes and quotes, strip accents: the form all matching happens in."""
+    text = unicodedata.normalize("NFKC", text)
+    text = DASHES.sub("-", text).replace("’", "'").replace("‘", "'")
+    return text.lower()
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(fold(text))
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def stem(word: str) -> str:
+    return str(_stemmer().stemWord(word))
+
+
+def content_stems(text: str) -> list[str]:
+    return [stem(w) for w in words(text) if w not in STOPWORDS]
+
+
+def tokenize_for_bm25(text: str) -> list[str]:
+    return content_stems(text) or ["_empty_"]
+
+
+@dataclass(frozen=True)
+class Synonym:
+    phrase: tuple[str, ...]  # folded words of the lay phrase
+    expansion: str  # article wording appended to the question
+
+
+def load_synonyms(path: Path) -> tuple[Synonym, ...]:
+    """Read corpus/synonyms.tsv: 'lay phrase<TAB>article terms' per line, '#' comments."""
+    if not path.exists():
+        return ()
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#") or "\t" not in line:
+            continue
+        phrase, expansion = line.split("\t", 1)
+        out.append(Synonym(tuple(words(phrase)), expansion.strip()))
+    return tuple(out)
+
+
+def _edit_distance(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein (adjacent swaps) distance, stopping early past limit."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+class Vocabulary:
+    """The article's words with their frequencies; corrects a misspelt word to the nearest article word."""
+
+    def __init__(self, texts: list[str], extra: list[str] = ()) -> None:  # type: ignore[assignment]
+        self.freq: dict[str, int] = {}
+        for t in [*texts, *extra]:
+            for w in words(t):
+                self.freq[w] = self.freq.get(w, 0) + 1
+        self._by_len: dict[int, list[str]] = {}
+        for w in self.freq:
+            self._by_len.setdefault(len(w), []).append(w)
+        self._cache: dict[str, str] = {}
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.freq
+
+    def correct(self, word: str) -> str:
+        """The article word nearest to `word` (1 edit for 5-7 letters, 2 for longer), else `word` itself."""
+        if word in self.freq or word in STOPWORDS or len(word) < 5 or not word.isalpha():
+            return word
+        if word in self._cache:
+            return self._cache[word]
+        limit = 1 if len(word) < 8 else 2
+        best, best_key = word, (limit + 1, 0)
+        for n in range(len(word) - limit, len(word) + limit + 1):
+            for cand in self._by_len.get(n, ()):
+                if cand[0] != word[0] and limit == 1:
+                    continue  # one-edit typos almost never hit the first letter; avoids odd swaps
+                d = _edit_distance(word, cand, limit)
+                key = (d, -self.freq[cand])
+                if d <= limit and key < best_key:
+                    best, best_key = cand, key
+        self._cache[word] = best
+        return best
+
+    def correct_text(self, text: str) -> str:
+        """Rewrite every misspelt word of text (folded) to its nearest article word."""
+        return " ".join(self.correct(w) for w in words(text))

@@ -1,0 +1,67 @@
+"""Triage stage: rule-based red-flag detection, run on the question before any retrieval."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .lexicon import fold
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    name: str
+    pattern: re.Pattern[str]
+
+
+def _rx(*parts: str) -> re.Pattern[str]:
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+
+
+# Each rule names the warning sign of the article's "When to See a Doctor" text it stands for.
+# A rule fires when words of two groups stand within a sentence-sized window, in either order.
+NEAR = r".{0,60}"
+NEW = r"\b(new|sudden|suddenly|started|starting|since|just|today|yesterday|last night|this morning|getting worse|spreading|now|anymore)\b"
+BLADDER = r"\b(bladder|bowels?|pee|peeing|urine|urinat\w*|wee|poo|poop|stools?|toilet)\b"
+LOSS = r"\b(control|lost|losing|loss|leak\w*|wet|can'?t|cannot|unable|accidents?|hold|incontinen\w*)\b"
+NUMB = r"\b(numb\w*|no feeling|can'?t feel|lost feeling|loss of feeling|no sensation|tingl\w*|dead)\b"
+SADDLE = r"\b(groin|genitals?|private parts?|between my legs|inner thighs?|buttocks|bottom|crotch|perineum|saddle)\b"
+LEGS = r"\b(legs?|feet|foot|knees?)\b"
+WEAKER = (r"\b(weaker|weakening|getting weak|giving (way|out)|gave way|buckl\w*|collaps\w*|progressive\w*|"
+          r"worse and worse|more and more)\b")
+SEVERE = r"\b(severe|unbearable|excruciating|worst|agoni\w*|terrible|extreme|intense|constant)\b"
+UNRELIEVED = (r"(nothing helps|not (going away|helping|relieved|better|stopping)|doesn'?t (go away|help|stop|ease)|"
+              r"won'?t (go away|stop|ease)|even (at|with|when) (rest|resting|lying)|unrelieved|unremitting|"
+              r"day and night|all night|"
+              r"\b(painkillers?|pain killers?|pills?|medications?|meds|analgesics?|tablets?|ibuprofen|tylenol|"
+              r"acetaminophen|paracetamol)\b.{0,30}\b(don'?t|do not|aren'?t|are not|isn'?t|is not|no longer|not|never)\b"
+              r".{0,10}\b(help|work|touch|do anything)\w*)")
+FEVER = r"\b(fever\w*|high temperature|temperature of|chills|night sweats|sweating at night)\b"
+BACK = r"\b(back|spine|spinal)\b"
+
+
+def near(a: str, b: str) -> str:
+    return f"(?:{a}{NEAR}{b}|{b}{NEAR}{a})"
+
+
+RULES: tuple[RedFlag, ...] = (
+    RedFlag("loss of bladder or bowel control", _rx(near(BLADDER, LOSS), r"|\bincontinen\w*|\bwet (myself|the bed)\b")),
+    RedFlag("new sensory changes in the groin (saddle area)",
+            _rx(near(r"\bsaddle\b", NUMB), "|", f"(?=.*{NEW})", near(NUMB, SADDLE))),
+    RedFlag("progressive muscle weakness in the legs",
+            _rx(near(LEGS, WEAKER), r"|\bboth (of my )?legs\b", NEAR, r"\b(weak\w*|numb\w*|giving)\b",
+                r"|\b(can'?t|cannot|unable to) (walk|stand|lift my (legs?|feet|foot))\b|\b(foot drop|drop foot)\b")),
+    RedFlag("severe pain unrelieved by rest and analgesics", _rx(near(SEVERE, UNRELIEVED))),
+    RedFlag("fever with back pain (possible infection)", _rx(near(FEVER, BACK))),
+)
+
+# Questions *about* the signs ("what are the warning signs?") are not reports of them.
+ASKING_ABOUT = _rx(r"^\s*(what|which|when|is|are|does|do|can|could)\b.{0,40}\b(signs?|symptoms?|mean|cause|causes|see a doctor)\b"
+                   r"(?!.{0,80}\b(i|my|me|i'm|i've)\b)")
+
+
+def red_flags(question: str) -> tuple[str, ...]:
+    """Names of the red-flag rules the question matches (empty when none)."""
+    text = fold(question)
+    if ASKING_ABOUT.search(text):
+        return ()
+    return tuple(rule.name for rule in RULES if rule.pattern.search(text))
