@@ -33,6 +33,7 @@ class Context:
     disclaimer: str
     urgent_chunk: Chunk | None
     sections: dict[tuple[str, ...], list[Chunk]]
+    lead_ins: dict[str, list[Chunk]]  # id of a paragraph ending in ":" -> the entries it introduces
 
 
 def quote_block(text: str) -> str:
@@ -122,29 +123,6 @@ def compose(query: Query, hits: list[Hit], in_scope: bool, flags: tuple[str, ...
     if not query.question.strip():
         parts.append(EMPTY)
         abstained = True
-    elif query.intent in ("list", "count") and query.section and not query.narrowed:
-        entries = ctx.sections[query.section]
-        section = PATH_SEP.join(query.section)
-        head = (COUNTS if query.intent == "count" else LISTS).format(n=len(entries), section=section)
-        if query.intent == "count":
-            titles = ", ".join(e.title for e in entries)
-            lines = [head, titles]
-            quotes += [e.title for e in entries]
-        else:
-            lines = [head]
-            for e in entries:
-                gloss = first_clause(e)
-                if e.quote.startswith(e.title) and e.quote != e.text:
-                    lines.append(f"- {e.title}: {gloss}")
-                    quotes.append(f"{e.title}: {gloss.rstrip('…')}")
-                elif gloss.startswith(e.title) or e.text.startswith(e.title):
-                    lines.append(f"- {gloss}")
-                    quotes.append(gloss.rstrip("…"))
-                else:
-                    lines.append(f"- **{e.title}** — {gloss}")
-                    quotes += [e.title, gloss.rstrip("…")]
-        parts.append("\n".join(lines))
-        sources += [_source(e, first_clause(e)) for e in entries[:8]]
     elif not in_scope and not urgent:
         abstained = True
         parts.append(NOT_COVERED)
@@ -156,8 +134,19 @@ def compose(query: Query, hits: list[Hit], in_scope: bool, flags: tuple[str, ...
         suggestions = tuple(seen[:3])
         if suggestions:
             parts.append("\n".join([CLOSEST, *(f"- {s}" for s in suggestions)]))
+    elif query.intent in ("list", "count") and query.section and not query.narrowed:
+        entries = ctx.sections[query.section]
+        section = PATH_SEP.join(query.section)
+        head = (COUNTS if query.intent == "count" else LISTS).format(n=len(entries), section=section)
+        if query.intent == "count":
+            lines = [head, ", ".join(e.title for e in entries)]
+            quotes += [e.title for e in entries]
+        else:
+            lines = [head, *_list_lines(entries, quotes)]
+        parts.append("\n".join(lines))
+        sources += [_source(e, first_clause(e)) for e in entries[:8]]
     elif hits:
-        parts += _lookup(query, hits, quotes, sources)
+        parts += _lookup(query, hits, quotes, sources, ctx)
     if query.intent == "dose" and not abstained:
         parts.append(DOSE_CHECK)
     return Answer(
@@ -174,9 +163,33 @@ def compose(query: Query, hits: list[Hit], in_scope: bool, flags: tuple[str, ...
     )
 
 
-def _lookup(query: Query, hits: list[Hit], quotes: list[str], sources: list[Source]) -> list[str]:
+def _list_lines(entries: list[Chunk], quotes: list[str]) -> list[str]:
+    """One compact line per entry: its title and the first clause of its body."""
+    lines = []
+    for e in entries:
+        gloss = first_clause(e)
+        if e.quote.startswith(e.title) and e.quote != e.text:
+            lines.append(f"- {e.title}: {gloss}")
+            quotes.append(f"{e.title}: {gloss.rstrip('…')}")
+        elif e.text.startswith(e.title):
+            lines.append(f"- {gloss}")
+            quotes.append(gloss.rstrip("…"))
+        else:
+            lines.append(f"- **{e.title}** — {gloss}")
+            quotes += [e.title, gloss.rstrip("…")]
+    return lines
+
+
+def _lookup(query: Query, hits: list[Hit], quotes: list[str], sources: list[Source], ctx: Context) -> list[str]:
     """One or two best chunks, quoted: whole entries, or the best sentences of a paragraph."""
     parts: list[str] = []
+    lead = hits[0].chunk
+    if lead.id in ctx.lead_ins and query.intent != "dose":  # "...include:" introduces the entries after it
+        entries = ctx.lead_ins[lead.id]
+        quotes.append(lead.text)
+        sources.append(_source(hits[0], lead.text))
+        sources += [_source(e, first_clause(e)) for e in entries[:2]]
+        return [SAYS.format(cite=lead.citation), quote_block(lead.text), "\n".join(_list_lines(entries, quotes))]
     chosen = [hits[0]]
     top = hits[0]
     # a second chunk when it is nearly as good and adds something (e.g. the same topic in another section)

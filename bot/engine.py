@@ -18,9 +18,9 @@ from .config import Config, load_config
 from .corpus import load_corpus
 from .embed import DIMENSION, MODEL_NAME, StEncoder, model_path, query_encoder
 from .errors import IndexError_
-from .lexicon import load_synonyms
+from .lexicon import load_synonyms, load_word_list
 from .query import Understander
-from .retrieve import Retriever, calibrate, scope_score
+from .retrieve import Retriever, calibrate, in_scope
 from .schema import Answer, Chunk, Hit
 from .triage import red_flags
 
@@ -137,11 +137,14 @@ class Engine:
             return {"ok": False, "why": str(exc)[:300]}
 
     def _calibrate(self, idx: index_mod.Index, encode: Callable[[list[str]], np.ndarray]) -> dict[str, float]:
-        und = Understander(idx.chunks, load_synonyms(self.config.corpus_dir / "synonyms.tsv"))
-        return calibrate(idx, encode, und, self.config.corpus_dir / "offtopic.list")
+        return calibrate(idx, encode, self._understander(idx), self.config.corpus_dir / "offtopic.list")
+
+    def _understander(self, idx: index_mod.Index) -> Understander:
+        corpus = self.config.corpus_dir
+        return Understander(idx.chunks, load_synonyms(corpus / "synonyms.tsv"), load_word_list(corpus / "not_covered.list"))
 
     def _setup(self, idx: index_mod.Index) -> None:
-        self.understander = Understander(idx.chunks, load_synonyms(self.config.corpus_dir / "synonyms.tsv"))
+        self.understander = self._understander(idx)
         onnx_ok = bool(idx.manifest.get("onnx", {}).get("ok"))
         self._encode = query_encoder(self.config.index_dir, onnx_ok and self.use_onnx).encode
         self.retriever = Retriever(idx, self._encode)
@@ -152,6 +155,7 @@ class Engine:
             disclaimer=next(iter(disclaimers.values()), ""),
             urgent_chunk=urgent[0] if urgent else None,
             sections=self.understander.sections,
+            lead_ins=self.understander.lead_ins,
         )
 
     # ---- answering -----------------------------------------------------------------------------------------
@@ -178,11 +182,8 @@ class Engine:
             return compose(q, [], False, flags, self.context)
         hits = self.retrieve(q)
         best_dense = float(max(h.dense for h in hits)) if hits else 0.0
-        score = scope_score(best_dense, q.known)
-        in_scope = (bool(q.entries) or score >= self.threshold) and not INJECTION.search(q.question)
-        if q.intent in ("list", "count") and q.section and not INJECTION.search(q.question):
-            in_scope = True
-        return compose(q, hits, in_scope, flags, self.context)
+        ok = in_scope(q, best_dense, self.threshold) and not INJECTION.search(q.question)
+        return compose(q, hits, ok, flags, self.context)
 
     def retrieve(self, q: Any) -> list[Hit]:
         vec = self.embed_query(q.text)

@@ -54,10 +54,29 @@ def tokenize_for_bm25(text: str) -> list[str]:
     return content_stems(text) or ["_empty_"]
 
 
+REAL_WORD_ZIPF = 3.0  # wordfreq Zipf scale: 3 = once per million words; misspellings score lower
+FOREIGN_ZIPF = 4.6  # words rarer than this that the article never uses name a topic it does not cover
+
+
+def english_zipf(word: str) -> float:
+    """How common a word is in English (wordfreq's Zipf scale, 0 for unknown)."""
+    from wordfreq import zipf_frequency
+
+    return float(zipf_frequency(word, "en"))
+
+
 @dataclass(frozen=True)
 class Synonym:
     phrase: tuple[str, ...]  # folded words of the lay phrase
     expansion: str  # article wording appended to the question
+
+
+def load_word_list(path: Path) -> frozenset[str]:
+    """A one-word-per-line list with '#' comments, folded."""
+    if not path.exists():
+        return frozenset()
+    return frozenset(fold(ln.strip()) for ln in path.read_text(encoding="utf-8").splitlines()
+                     if ln.strip() and not ln.startswith("#"))
 
 
 def load_synonyms(path: Path) -> tuple[Synonym, ...]:
@@ -108,8 +127,13 @@ class Vocabulary:
         return word in self.freq
 
     def correct(self, word: str) -> str:
-        """The article word nearest to `word` (1 edit for 5-7 letters, 2 for longer), else `word` itself."""
+        """The article word nearest to `word` (1 edit for 5-7 letters, 2 for longer), else `word` itself.
+
+        Real English words are left alone ("insurance" is not a typo of anything in the article).
+        """
         if word in self.freq or word in STOPWORDS or len(word) < 5 or not word.isalpha():
+            return word
+        if english_zipf(word) >= REAL_WORD_ZIPF:
             return word
         if word in self._cache:
             return self._cache[word]

@@ -109,7 +109,7 @@ class OnnxEncoder:
     """all-MiniLM-L6-v2 sentence embeddings (mean pooling + L2 norm) from an ONNX export."""
 
     def __init__(
-        self, onnx_path: Path, tokenizer_path: Path, max_length: int = 256, threads: int | None = 2
+        self, onnx_path: Path, tokenizer_path: Path, max_length: int = 256, threads: int | None = None
     ) -> None:
         self.max_length = max_length
         self.tokenizer = Tokenizer.from_file(str(tokenizer_path))

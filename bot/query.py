@@ -6,15 +6,21 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from .lexicon import STOPWORDS, Synonym, Vocabulary, fold, stem, words
+from .lexicon import FOREIGN_ZIPF, STOPWORDS, Synonym, Vocabulary, english_zipf, fold, stem, words
 from .schema import Chunk
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 COUNT_CUE = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b")
 LIST_CUE = re.compile(
-    r"\b(what|which) (are|were) (the |all |some |your )?|\blist\b|\b(all|every) (the )?|\bwhat (kinds?|types?|sorts?)\b"
-    r"|\bwhich\b|\boptions\b|\bways\b|\bname (the|all|some)\b|\bwhat (can|should) i do\b|\bwhat helps\b"
-    r"|\bwhat (tests?|medications?|medicines?|drugs?|supplements?|exercises?|surger(y|ies)|treatments?)\b"
+    r"^\s*(what|which)\b|\blist\b|\b(all|every)\b|\boptions\b|\bways\b|\bname (the|all|some)\b|\bany\b"
+    r"|\bare there\b|\bhow (can|do|could|should) i\b|\bkinds?\b|\btypes?\b|\bsorts?\b|\bavailable\b"
+)
+# "What is X?" asks about one thing, even when X repeats a heading's words
+SINGLE_CUE = re.compile(r"^\s*(what|which)('s| is| does| exactly is| was)\b")
+# "Which supplement is best for bones?": pick inside the list rather than print all of it
+PICK_CUE = re.compile(
+    r"\b(best|most|better|worst|strongest|safest|good for|helps? (with|for)|works? (best|for)|which (one|ones))\b"
+    r"|\bwhich \w+ (is|does|helps|works|should)\b|\bfor (my|the|a) \w+"
 )
 DOSE_CUE = re.compile(
     r"\bdos(e|es|age|ing)\b|\bhow much\b|\bhow many (mg|milligrams?|pills?|tablets?|grams?)\b|\bmg\b|\bmax(imum)?\b"
@@ -37,6 +43,9 @@ class Query:
     section: tuple[str, ...] | None  # a section the question is about (lists, counts, "which one" follow-ups)
     entries: tuple[str, ...]  # ids of entries the question names, best first
     known: float  # share of content words the article or synonym table knows
+    foreign: tuple[str, ...] = ()  # uncommon words the article never uses (a disease, drug, place it lacks)
+    excluded: tuple[str, ...] = ()  # words of topics the article never covers (costs, insurance)
+    lay: tuple[str, ...] = ()  # lay phrases of the synonym table found in the question
     narrowed: bool = False  # a "which one ..." question: rank only inside `section`
     notice: str = ""
     resolved_from: str = ""  # the earlier question a follow-up took its subject from
@@ -54,16 +63,20 @@ def clean(text: str, limit: int) -> tuple[str, str]:
 class Understander:
     """Article-derived tables (vocabulary, entry names, section headings) used to read questions."""
 
-    def __init__(self, chunks: list[Chunk], synonyms: tuple[Synonym, ...]) -> None:
+    def __init__(self, chunks: list[Chunk], synonyms: tuple[Synonym, ...], not_covered: frozenset[str] = frozenset()) -> None:
         self.chunks = {c.id: c for c in chunks}
+        self.not_covered = not_covered
         self.synonyms = synonyms
         self.vocab = Vocabulary([f"{c.title} {c.text} {' '.join(c.section)}" for c in chunks])
         self.lay_words = {w for s in synonyms for w in s.phrase}
+        self.vocab_stems = {stem(w) for w in self.vocab.freq}
         self.sections = self._list_sections(chunks)
         self.dosed = self._dosed_sections(chunks)
         self.names = self._entry_names(chunks)
         df = Counter(w for _, ws in self.names for w in set(ws))
         self.name_df = df
+        self.lead_ins = self._lead_ins(chunks)
+        self.heading_words = {stem(w) for path in self.sections for h in path for w in words(h)}
 
     # ---- tables built once from the article -------------------------------------------------------------
     @staticmethod
@@ -74,6 +87,21 @@ class Understander:
                 continue
             for depth in range(1, len(c.section) + 1):
                 out.setdefault(c.section[:depth], []).append(c)
+        return out
+
+    @staticmethod
+    def _lead_ins(chunks: list[Chunk]) -> dict[str, list[Chunk]]:
+        """Paragraphs ending in ':' and the entries that follow them, up to the next paragraph."""
+        out: dict[str, list[Chunk]] = {}
+        for i, c in enumerate(chunks):
+            if c.kind == "prose" and c.text.endswith(":"):
+                following = []
+                for d in chunks[i + 1 :]:
+                    if d.kind != "entry" or d.section != c.section or d.doc != c.doc:
+                        break
+                    following.append(d)
+                if following:
+                    out[c.id] = following
         return out
 
     def _dosed_sections(self, chunks: list[Chunk]) -> set[tuple[str, ...]]:
@@ -106,10 +134,20 @@ class Understander:
     def correct(self, text: str) -> list[str]:
         return [w if w in self.lay_words else self.vocab.correct(w) for w in words(text)]
 
-    def expand(self, toks: list[str]) -> str:
+    def lay_phrases(self, toks: list[str]) -> list[Synonym]:
         joined = f" {' '.join(toks)} "
-        extra = [s.expansion for s in self.synonyms if f" {' '.join(s.phrase)} " in joined]
-        return " ".join([*toks, *extra])
+        return [s for s in self.synonyms if f" {' '.join(s.phrase)} " in joined]
+
+    def expand(self, toks: list[str]) -> str:
+        return " ".join([*toks, *(s.expansion for s in self.lay_phrases(toks))])
+
+    def foreign(self, toks: list[str]) -> tuple[str, ...]:
+        """Content words neither the article nor the synonym table knows and that are not everyday English."""
+        return tuple(
+            w for w in toks
+            if w not in STOPWORDS and w.isalpha() and len(w) > 2 and w not in self.vocab and w not in self.lay_words
+            and stem(w) not in self.vocab_stems and english_zipf(w) < FOREIGN_ZIPF
+        )
 
     def known_share(self, toks: list[str]) -> float:
         content = [w for w in toks if w not in STOPWORDS and not w.isdigit()]
@@ -117,8 +155,11 @@ class Understander:
             return 0.0
         return sum(w in self.vocab or w in self.lay_words for w in content) / len(content)
 
-    def find_entries(self, toks: list[str]) -> tuple[str, ...]:
-        """Entries named in the question: every word of a name present, or a word unique to one entry."""
+    def find_entries(self, toks: list[str]) -> tuple[tuple[str, ...], bool]:
+        """Entries named in the question (best first) and whether the best is named in full.
+
+        A name counts when all its words are present, or half of them including a word unique to that entry.
+        """
         have = {stem(w) for w in toks if w not in STOPWORDS}
         scored: dict[str, tuple[float, int]] = {}
         for cid, ws in self.names:
@@ -126,7 +167,10 @@ class Understander:
             if not hit:
                 continue
             full = len(hit) == len(ws)
-            unique = any(self.name_df[w] == 1 and w not in GENERIC_NAME_WORDS and len(w) >= 4 for w in hit)
+            unique = 2 * len(hit) >= len(ws) and any(
+                self.name_df[w] == 1 and w not in GENERIC_NAME_WORDS and w not in self.heading_words and len(w) >= 4
+                for w in hit
+            )
             if not (full or unique):
                 continue
             if full and len(ws) == 1 and ws[0] in GENERIC_NAME_WORDS:
@@ -136,9 +180,9 @@ class Understander:
                 scored[cid] = key
         ranked = sorted(scored, key=lambda cid: scored[cid], reverse=True)
         if not ranked:
-            return ()
+            return (), False
         best = scored[ranked[0]]
-        return tuple(cid for cid in ranked if scored[cid] == best)
+        return tuple(cid for cid in ranked if scored[cid] == best), best[0] >= 2.0
 
     def find_section(self, text: str) -> tuple[tuple[str, ...] | None, float]:
         """The listable section whose heading words the question covers best; (path, share of heading)."""
@@ -152,10 +196,19 @@ class Understander:
             idf = {w: math.log(1 + len(self.sections) / (1 + self._heading_df(w))) for w in ws}
             got = sum(idf[w] for w in ws if w in have)
             share = got / sum(idf.values())
+            for inner in re.findall(r"\((.*?)\)", head):  # "(FAQs)": the short name alone is the heading
+                if {stem(w) for w in words(inner)} <= have:
+                    share = 1.0
             key = (share, got, -len(path))
             if got > 0 and key > best[1]:
                 best = (path, key)
         return best[0], best[1][0]
+
+    def _head_noun_named(self, path: tuple[str, ...], text: str) -> bool:
+        """'supplements' names 'Dietary Molecular Supplements': a heading's last word, when no other heading ends so."""
+        last = [stem(w) for w in words(path[-1])][-1:]
+        have = {stem(w) for w in words(text)}
+        return bool(last) and last[0] in have and self._heading_df(last[0]) == 1
 
     def _heading_df(self, w: str) -> int:
         if not hasattr(self, "_hdf"):
@@ -171,9 +224,11 @@ class Understander:
         text = self.expand(toks)
         folded = " ".join(words(fold(q)))
         corrected = " ".join(toks)
-        entries = self.find_entries(text.split())
+        # names come from the question itself and from short synonym swaps ("tylenol" -> acetaminophen)
+        swaps = [w for s in self.lay_phrases(toks) if len(s.expansion.split()) <= 2 for w in words(s.expansion)]
+        entries, full_name = self.find_entries(toks + swaps)
         section, share = self.find_section(text)
-        if share < 0.5:
+        if section is None or (share < 0.5 and not self._head_noun_named(section, text)):
             section = None
         intent = "lookup"
         if section and COUNT_CUE.search(folded):
@@ -182,22 +237,14 @@ class Understander:
             any(self.chunks[e].section in self.dosed for e in entries) or (not entries and section in self.dosed)
         ):
             intent = "dose"
-        elif section and not entries and LIST_CUE.search(corrected):
+        elif section and not (entries and full_name) and LIST_CUE.search(corrected) and not SINGLE_CUE.search(corrected):
             intent = "list"
-        narrowed = False
-        if intent == "list" and section is not None:
-            # "Which supplement is best for bones?": words beyond the heading and cue narrow the list to a pick
-            head = {stem(w) for w in words(" ".join(section))}
-            syn_heads = {stem(w) for s in self.synonyms for w in words(s.expansion) if stem(w) in head}
-            rest = [w for w in toks if w not in STOPWORDS and stem(w) not in head | syn_heads
-                    and not LIST_CUE.fullmatch(w) and w not in {"list", "all", "every", "used", "listed",
-                                                                 "mentioned", "article", "available", "recommended",
-                                                                 "common", "main", "different", "possible",
-                                                                 "kinds", "kind", "types", "type", "name",
-                                                                 "options", "ways", "give", "show", "help", "helps"}]
-            if rest:
-                narrowed = True
-        return Query(q, text, intent, section, entries, self.known_share(toks), narrowed, notice)
+            entries = ()
+        narrowed = intent == "list" and bool(PICK_CUE.search(corrected))
+        excluded = tuple(w for w in toks if w in self.not_covered)
+        lay = tuple(" ".join(s.phrase) for s in self.lay_phrases(toks))
+        return Query(q, text, intent, section, entries, self.known_share(toks), self.foreign(toks), excluded,
+                     lay, narrowed, notice)
 
     def read_with_history(self, question: str, history: list[str], limit: int, max_history: int) -> Query:
         """Read a question; if it leans on the conversation ('its dose?', 'and X?'), borrow the subject."""

@@ -11,24 +11,20 @@ from .index import Index
 from .lexicon import tokenize_for_bm25
 from .schema import Chunk, Hit
 
+LAY_FACTOR = 0.6  # how far a recognised lay phrase lowers the similarity bar
 RRF_K = 10  # small k: the first few ranks of each retriever matter most on a 200-chunk corpus
 
 
-@dataclass(frozen=True)
-class Scope:
-    """Signals for the out-of-scope decision, and the calibrated threshold they are compared with."""
-
-    dense: float  # best cosine of the question against any chunk
-    known: float  # share of the question's content words that the article (or the synonym table) knows
-    score: float  # combined in-scope score
-
-    def in_scope(self, threshold: float) -> bool:
-        return self.score >= threshold
-
-
-def scope_score(dense: float, known: float) -> float:
-    """One number for 'does the article speak to this': semantic closeness, damped by unknown words."""
-    return dense * (0.5 + 0.5 * known)
+def in_scope(query, best_dense: float, threshold: float) -> bool:  # type: ignore[no-untyped-def]
+    """The out-of-scope decision. Rules first: a topic the article never covers (costs), or an uncommon word
+    it never uses (another disease or drug) means out of scope unless the question names an entry or asks
+    for a list. Otherwise the question must come semantically close enough to some chunk (calibrated)."""
+    if query.excluded or (query.foreign and not query.entries):
+        return False
+    if query.entries or (query.intent in ("list", "count") and query.section):
+        return True
+    # a lay phrase from the synonym table is evidence the question is about the article's topics
+    return best_dense >= (LAY_FACTOR * threshold if query.lay else threshold)
 
 
 class Retriever:
@@ -78,10 +74,11 @@ class Retriever:
 
 
 def calibrate(index: Index, encode: Callable[[list[str]], np.ndarray], understander, offtopic: Path) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    """Pick the in-scope threshold from probes: questions built from the article's own entry titles and
+    """Place the similarity threshold from probes: questions built from the article's own entry titles and
     headings (answerable) against the off-topic questions in corpus/offtopic.list (not answerable).
 
-    The threshold sits midway between the two score distributions' facing tails, so it moves with the corpus.
+    Off-topic probes that the rules already reject are set aside; the threshold is the lowest value that
+    still rejects every remaining one (plus a small margin), never above the answerable probes' 2nd percentile.
     """
     answerable = sorted({f"What is {c.title}?" for c in index.chunks if c.kind == "entry" and len(c.title) < 60}
                         | {f"Tell me about {c.section[-1]}" for c in index.chunks})
@@ -89,27 +86,22 @@ def calibrate(index: Index, encode: Callable[[list[str]], np.ndarray], understan
                     if ln.strip() and not ln.startswith("#")] if offtopic.exists() else []
     retriever = Retriever(index, encode)
 
-    def scores(questions: list[str]) -> np.ndarray:
-        out = []
-        texts = [understander.read(q, 2000).text for q in questions]
-        vecs = encode(texts) if texts else np.zeros((0, index.vectors.shape[1]), dtype=np.float32)
-        for q, v in zip(questions, vecs, strict=True):
-            dense = float(retriever.dense_scores(v).max())
-            out.append(scope_score(dense, understander.read(q, 2000).known))
-        return np.asarray(out)
+    def best_dense(questions: list[str]) -> tuple[np.ndarray, list]:  # type: ignore[type-arg]
+        queries = [understander.read(q, 2000) for q in questions]
+        vecs = encode([q.text for q in queries]) if queries else np.zeros((0, index.vectors.shape[1]), np.float32)
+        return np.asarray([float(retriever.dense_scores(v).max()) for v in vecs]), queries
 
-    pos = scores(answerable)
-    neg = scores(unanswerable)
-    if len(neg) == 0:
-        return {"threshold": float(np.percentile(pos, 1)) * 0.9, "answerable": len(pos), "offtopic": 0}
-    lo, hi = float(np.percentile(pos, 5)), float(np.percentile(neg, 95))
-    threshold = (lo + hi) / 2
+    pos, _ = best_dense(answerable)
+    neg, neg_q = best_dense(unanswerable)
+    ceiling = float(np.percentile(pos, 2))
+    left = [float(d) for d, q in zip(neg, neg_q, strict=True) if in_scope(q, float(d), -1.0)]
+    threshold = min(max(left) + 0.01, ceiling) if left else ceiling * 0.6
     return {
         "threshold": round(threshold, 4),
-        "answerable": len(pos),
-        "offtopic": len(neg),
-        "answerable_p5": round(lo, 4),
-        "offtopic_p95": round(hi, 4),
+        "answerable_probes": len(pos),
+        "answerable_p2": round(ceiling, 4),
+        "offtopic_probes": len(neg),
+        "offtopic_left_to_threshold": len(left),
+        "offtopic_max_left": round(max(left), 4) if left else None,
         "answerable_below": int((pos < threshold).sum()),
-        "offtopic_above": int((neg >= threshold).sum()),
     }

@@ -43,14 +43,18 @@ def near(a: str, b: str) -> str:
     return f"(?:{a}{NEAR}{b}|{b}{NEAR}{a})"
 
 
+WORSENING = r"\b(getting worse|worse|worsening|progress\w*|spreading)\b"
+
 RULES: tuple[RedFlag, ...] = (
-    RedFlag("loss of bladder or bowel control", _rx(near(BLADDER, LOSS), r"|\bincontinen\w*|\bwet (myself|the bed)\b")),
+    RedFlag("loss of bladder or bowel control", _rx(near(BLADDER, LOSS), r"|\bincontinen\w*|\bwet (myself|the bed)\b",
+                                                     r"|\b(peeing|pooing|pooping|soiling|soiled) (myself|my (pants|bed))\b")),
     RedFlag("new sensory changes in the groin (saddle area)",
             _rx(near(r"\bsaddle\b", NUMB), "|", f"(?=.*{NEW})", near(NUMB, SADDLE))),
     RedFlag("progressive muscle weakness in the legs",
-            _rx(near(LEGS, WEAKER), r"|\bboth (of my )?legs\b", NEAR, r"\b(weak\w*|numb\w*|giving)\b",
+            _rx(near(LEGS, WEAKER), "|", f"^(?=.*{LEGS}).*", near(r"\bweak\w*", WORSENING), r"|\bboth (of my )?legs\b", NEAR, r"\b(weak\w*|numb\w*|giving)\b",
                 r"|\b(can'?t|cannot|unable to) (walk|stand|lift my (legs?|feet|foot))\b|\b(foot drop|drop foot)\b")),
     RedFlag("severe pain unrelieved by rest and analgesics", _rx(near(SEVERE, UNRELIEVED))),
+    RedFlag("possible cauda equina syndrome", _rx(r"\bcauda equina\b")),
     RedFlag("fever with back pain (possible infection)", _rx(near(FEVER, BACK))),
 )
 
