@@ -138,6 +138,7 @@ def compose(query: Query, hits: list[Hit], in_scope: bool, flags: tuple[str, ...
         entries = ctx.sections[query.section]
         section = PATH_SEP.join(query.section)
         head = (COUNTS if query.intent == "count" else LISTS).format(n=len(entries), section=section)
+        quotes += list(query.section)  # headings are article lines too
         if query.intent == "count":
             lines = [head, ", ".join(e.title for e in entries)]
             quotes += [e.title for e in entries]

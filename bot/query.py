@@ -17,7 +17,7 @@ LIST_CUE = re.compile(
 )
 # "What is X?" asks about one thing, even when X repeats a heading's words
 SINGLE_CUE = re.compile(r"^\s*(what|which)('s| is| does| exactly is| was)\b")
-# "Which supplement is best for bones?": pick inside the list rather than print all of it
+# "which exercise is safest for my hips?": pick inside the list rather than print all of it
 PICK_CUE = re.compile(
     r"\b(best|most|better|worst|strongest|safest|good for|helps? (with|for)|works? (best|for)|which (one|ones))\b"
     r"|\bwhich \w+ (is|does|helps|works|should)\b|\bfor (my|the|a) \w+"
@@ -260,7 +260,7 @@ class Understander:
             prev = self.read(earlier, limit)
             if not (prev.entries or prev.section):
                 continue
-            if query.entries:  # "And the Valsalva maneuver?": new subject, the earlier question's aim
+            if query.entries:  # "and the slump test?": a new subject, with the earlier question's aim
                 if query.intent == "lookup" and prev.intent == "dose" and any(
                     self.chunks[e].section in self.dosed for e in query.entries
                 ):

@@ -1,0 +1,109 @@
+"""Answers state only article text, carry the disclaimer, and the golden sets score what the issue asks."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from bot import answer as answer_mod
+from bot.evaluate import load_golden, run_golden, summarise
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def unexplained_words(ans, article_doc) -> list[str]:
+    """Words of the answer that are neither article quotes, citations, nor the fixed connectives."""
+    text = ans.answer
+    for frag in sorted(set(ans.quotes), key=len, reverse=True):
+        assert frag in article_doc.clean_text, f"not article text: {frag!r}"
+        text = text.replace(frag, " ")
+    cites = [s.section for s in ans.sources] + [s.title for s in ans.sources] + list(ans.suggestions)
+    for s in ans.sources:
+        cites.append(f"{s.section} › {s.title}")
+    for c in sorted(set(cites), key=len, reverse=True):
+        text = text.replace(c, " ")
+    for tmpl in answer_mod.TEMPLATES:
+        for piece in sorted(re.split(r"\{\w+\}", tmpl), key=len, reverse=True):
+            if piece.strip():
+                text = text.replace(piece, " ")
+    if ans.notice:
+        text = text.replace(ans.notice, " ")
+    return [w for w in re.findall(r"[A-Za-z]{2,}", text)]
+
+
+@pytest.fixture(scope="module")
+def golden_items():
+    return load_golden(ROOT / "tests/golden/golden.jsonl") + load_golden(ROOT / "tests/golden/holdout.jsonl")
+
+
+def test_every_golden_answer_is_article_text_with_disclaimer(engine, article_doc, golden_items):
+    for item in golden_items:
+        ans = engine.ask(item.question, list(item.history))
+        assert ans.disclaimer == article_doc.disclaimer, item.id
+        extra = unexplained_words(ans, article_doc)
+        assert extra == [], (item.id, extra, ans.answer)
+
+
+def test_gabapentin_dose(engine):
+    ans = engine.ask("What is the dose of gabapentin?")
+    assert ans.sources[0].section == "Pharmacological Treatments"
+    assert "300 mg orally at bedtime initially; titrate up to 1800–3600 mg/day" in ans.answer
+    assert answer_mod.DOSE_CHECK in ans.answer
+
+
+def test_capital_of_france_abstains(engine):
+    ans = engine.ask("What is the capital of France?")
+    assert ans.abstained and not ans.urgent
+    assert answer_mod.NOT_COVERED in ans.answer and ans.disclaimer
+
+
+def test_dose_above_the_stated_limit_is_never_approved(engine):
+    ans = engine.ask("Can I take 5000 mg of acetaminophen a day?")
+    assert "max 3000 mg/day" in ans.answer
+    assert ans.answer.startswith(answer_mod.DOSE_ABOVE.split("(")[0].strip())
+    assert not re.search(r"\byes\b", ans.answer, re.IGNORECASE)
+
+
+def test_red_flag_opens_with_when_to_see_a_doctor(engine):
+    ans = engine.ask("I suddenly can't control my bladder and my back hurts")
+    assert ans.urgent
+    assert ans.answer.startswith(answer_mod.URGENT.split("(")[0].strip())
+    assert "Seek medical attention if you experience" in ans.answer.split("\n\n")[1]
+
+
+def test_list_question_lists_every_entry(engine):
+    ans = engine.ask("What are the causes?")
+    for title in ("Degenerative Disc Disease", "Smoking", "Age-Related Degeneration", "Obesity"):
+        assert title in ans.answer
+    assert "20" in ans.answer
+
+
+def test_count_question_counts_parsed_entries(engine):
+    ans = engine.ask("How many medications are listed?")
+    assert "**20**" in ans.answer
+
+
+def test_followup_uses_history(engine):
+    ans = engine.ask("What are its side effects?", ["What is the dose of pregabalin?"])
+    assert "weight gain, peripheral edema" in ans.answer
+
+
+def test_empty_question_gets_a_clear_message(engine):
+    ans = engine.ask("   ")
+    assert ans.abstained and answer_mod.EMPTY in ans.answer and ans.disclaimer
+
+
+def test_golden_set_meets_the_bar(engine):
+    results = run_golden(engine, load_golden(ROOT / "tests/golden/golden.jsonl"))
+    s = summarise(results)
+    assert s["overall"] >= 0.9, s
+
+
+def test_no_golden_question_text_in_code_or_corpus(golden_items):
+    haystack = "\n".join(p.read_text(encoding="utf-8").lower() for d in ("bot", "corpus")
+                         for p in (ROOT / d).rglob("*") if p.is_file() and p.suffix in {".py", ".txt", ".tsv", ".list", ".json"})
+    for item in golden_items:
+        q = item.question.lower().strip()
+        assert q not in haystack, item.id
