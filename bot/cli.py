@@ -15,7 +15,7 @@ def _engine():  # type: ignore[no-untyped-def]
 
 def cmd_index(args: argparse.Namespace) -> int:
     eng = _engine()
-    idx = eng.build()
+    idx = eng.ensure_index() if args.if_needed else eng.build()
     cal = idx.manifest.get("calibration", {})
     print(f"index: {len(idx.chunks)} chunks, threshold {cal.get('threshold')}, onnx {idx.manifest.get('onnx')}")
     return 0
@@ -90,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bot", description="Offline extractive Q&A over the corpus article.")
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("index", help="build the index (FAISS + BM25 + ONNX encoder) from corpus/")
+    s.add_argument("--if-needed", action="store_true", help="only when missing, stale or corrupt")
     s.set_defaults(func=cmd_index)
     s = sub.add_parser("ask", help="answer a question")
     s.add_argument("question", nargs="*")

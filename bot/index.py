@@ -113,6 +113,8 @@ def load(index_dir: Path, expect: dict[str, Any]) -> Index:
         raise IndexError_(f"manifest.json is unreadable ({exc})") from exc
     for key, want in expect.items():
         if manifest.get(key) != want:
+            if key == "corpus_sha256":
+                raise IndexError_("index is stale: the corpus changed since it was built")
             raise IndexError_(f"index is stale: manifest {key}={manifest.get(key)!r}, expected {want!r}")
     for name in ("faiss.index", "chunks.jsonl"):
         path = index_dir / name

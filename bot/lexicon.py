@@ -12,15 +12,7 @@ DASHES = re.compile(r"[\u2010-\u2015\u2212‐]")
 
 # Function words: never typo-corrected, never counted as content.
 STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being below
-    between both but by can could did do does doing down during each few for from further had has have having
-    he her here hers herself him himself his how i if in into is it its itself just me more most my myself no
-    nor not now of off on once only or other our ours ourselves out over own same she should so some such than
-    that the their theirs them themselves then there these they this those through to too under until up very
-    was we were what when where which while who whom why will with would you your yours yourself yourselves
-    tell please thanks thank hi hello hey also get got really much many lot lots things thing like know want
-    need use used using may might must shall ok okay yes dont don't im i'm ive i've whats what's cant can't
-    doesnt doesn't isnt isn't it's its' there's theres one ones something anything""".split()
+    ["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves", "tell", "please", "thanks", "thank", "hi", "hello", "hey", "also", "get", "got", "really", "much", "many", "lot", "lots", "things", "thing", "like", "know", "want", "need", "use", "used", "using", "may", "might", "must", "shall", "ok", "okay", "yes", "dont", "don't", "im", "i'm", "ive", "i've", "whats", "what's", "cant", "can't", "doesnt", "doesn't", "isnt", "isn't", "it's", "its'", "there's", "theres", "one", "ones", "something", "anything"]
 )
 
 

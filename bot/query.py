@@ -29,7 +29,7 @@ DOSE_CUE = re.compile(
 ANAPHORA = re.compile(
     r"^\s*(and|what about|how about|also)\b|\b(it|its|it's|this|that|these|those|them|they|one|ones|same)\b"
 )
-GENERIC_NAME_WORDS = frozenset(stem(w) for w in "test tests therapy pain disease syndrome".split())
+GENERIC_NAME_WORDS = frozenset(stem(w) for w in ["test", "tests", "therapy", "pain", "disease", "syndrome"])
 DOSE_PATTERN = re.compile(r"\d[\d.,–-]*\s*(mg|g|mcg|iu|ml|million)\b", re.IGNORECASE)
 
 

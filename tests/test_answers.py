@@ -1,7 +1,6 @@
 """Answers state only article text, carry the disclaimer, and the golden sets score what the issue asks."""
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
