@@ -4,11 +4,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .lexicon import STOPWORDS, stem, words
 from .query import Query
 from .schema import PATH_SEP, Answer, Chunk, Hit, Source
 
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"(])")
 AMOUNT = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:[–-]\s*(\d+(?:[.,]\d+)?)\s*)?(mg|g|mcg|iu|ml)\b", re.IGNORECASE)
 MAX_BODY = 800  # characters of a non-list answer body (disclaimer aside)
 ITEM_CHARS = 90  # a list line: entry title + its first clause, cut to this
@@ -34,38 +32,30 @@ class Context:
     urgent_chunk: Chunk | None
     sections: dict[tuple[str, ...], list[Chunk]]
     lead_ins: dict[str, list[Chunk]]  # id of a paragraph ending in ":" -> the entries it introduces
+    groups: dict[str, list[Chunk]]  # paragraph group id -> its sentences in order
 
 
 def quote_block(text: str) -> str:
     return "> " + text
 
 
-def sentences(text: str) -> list[str]:
-    return [s for s in SENTENCE_END.split(text) if s]
-
-
-def best_sentences(chunk: Chunk, query_text: str, budget: int = 420) -> str:
-    """The sentences of a long paragraph that share most words with the question, kept in article order."""
-    sents = sentences(chunk.text)
-    if len(chunk.text) <= budget or len(sents) <= 1:
-        return chunk.text
-    want = {stem(w) for w in words(query_text) if w not in STOPWORDS}
-    scored = []
-    for i, s in enumerate(sents):
-        have = {stem(w) for w in words(s) if w not in STOPWORDS}
-        scored.append((len(want & have) / (1 + 0.02 * len(s)), -i, i))
-    picked: list[int] = []
-    used = 0
-    for _, _, i in sorted(scored, reverse=True):
-        if used + len(sents[i]) > budget and picked:
-            break
-        picked.append(i)
-        used += len(sents[i]) + 1
-    picked.sort()
-    # adjacent sentences only: a contiguous run stays one exact slice of the article
-    first, last = picked[0], picked[-1]
-    run = " ".join(sents[first : last + 1])
-    return run if len(run) <= MAX_BODY - 120 else sents[picked[0]]
+def prose_quote(chunk: Chunk, hits: list[Hit], ctx: Context, budget: int = 420) -> str:
+    """The hit sentence, widened to neighbouring sentences of its paragraph that also ranked, or that a short
+    sentence needs for context; always one contiguous slice of the article."""
+    group = ctx.groups.get(chunk.group, [chunk])
+    i = group.index(chunk) if chunk in group else 0
+    ranked = {h.chunk.id for h in hits[:5]}
+    lo = hi = i
+    while hi + 1 < len(group) and group[hi + 1].id in ranked:
+        hi += 1
+    while lo > 0 and group[lo - 1].id in ranked:
+        lo -= 1
+    text = " ".join(c.text for c in group[lo : hi + 1])
+    if len(text) < 110 and hi + 1 < len(group) and not text.endswith(":"):
+        text = f"{text} {group[hi + 1].text}"
+    if len(text) > budget:
+        text = chunk.text
+    return text
 
 
 def first_clause(c: Chunk) -> str:
@@ -196,7 +186,8 @@ def _lookup(query: Query, hits: list[Hit], quotes: list[str], sources: list[Sour
     # a second chunk when it is nearly as good and adds something (e.g. the same topic in another section)
     if len(hits) > 1 and query.intent != "dose":
         second = hits[1]
-        if second.score >= 0.85 * top.score and second.dense >= top.dense - 0.05:
+        same_paragraph = bool(top.chunk.group) and second.chunk.group == top.chunk.group
+        if second.score >= 0.85 * top.score and second.dense >= top.dense - 0.05 and not same_paragraph:
             chosen.append(second)
     if query.intent == "dose":
         named = [h for h in hits if h.chunk.id in query.entries] or [top]
@@ -207,7 +198,7 @@ def _lookup(query: Query, hits: list[Hit], quotes: list[str], sources: list[Sour
         if c.kind == "entry":
             text, frags = entry_quote(c)
         else:
-            text = best_sentences(c, query.text)
+            text = prose_quote(c, hits, ctx)
             frags = [text]
         if used and used + len(text) > MAX_BODY - 100:
             break
@@ -223,5 +214,5 @@ def _lookup(query: Query, hits: list[Hit], quotes: list[str], sources: list[Sour
         sources.append(_source(h, text))
     for h in hits[len(chosen) : 3]:
         c = h.chunk
-        sources.append(_source(h, c.quote if c.kind == "entry" else sentences(c.text)[0]))
+        sources.append(_source(h, c.quote))
     return parts

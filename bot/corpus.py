@@ -15,6 +15,14 @@ SUBSECTION = re.compile(r"^[A-Z]\.\s+\S")
 DISCLAIMER = re.compile(r"^disclaimer\b", re.IGNORECASE)
 
 
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"(])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a paragraph, each an exact slice of it."""
+    return [s for s in SENTENCE_END.split(text) if s]
+
+
 @dataclass(frozen=True)
 class Line:
     text: str
@@ -121,10 +129,11 @@ def parse_article(raw: str, name: str, source_names: tuple[str, ...] = ()) -> Do
     pending_bullet = False
     i = 0
 
-    def add(title: str, text: str, kind: str, start: int, end: int, cited: tuple[str, ...], quote: str) -> None:
+    def add(title: str, text: str, kind: str, start: int, end: int, cited: tuple[str, ...], quote: str,
+            group: str = "") -> None:
         path = (top,) if sub is None else (top, sub)
         cid = f"{name}:{len(chunks):03d}"
-        chunks.append(Chunk(cid, name, path, title, text, kind, start, end, cited, quote))
+        chunks.append(Chunk(cid, name, path, title, text, kind, start, end, cited, quote, group))
 
     while i < len(lines):
         ln = lines[i]
@@ -175,7 +184,22 @@ def parse_article(raw: str, name: str, source_names: tuple[str, ...] = ()) -> Do
             disclaimer = disclaimer or clean
         elif chunks and clean.split()[:5] == lead_words:
             top, sub = "Introduction", None  # a second lead paragraph restating the topic
-        add(sub or top, clean, "prose", ln.start, ln.end, cited, clean)
+        if top == "Disclaimer":
+            add(sub or top, clean, "prose", ln.start, ln.end, cited, clean)
+            continue
+        # a paragraph mixes several facts: one chunk per sentence, grouped by paragraph, so retrieval
+        # finds the sentence that answers and the answer can quote neighbours as one exact slice
+        group = f"{name}:p{ln.start}"
+        raw_line = raw[ln.start : ln.end]
+        pos = 0
+        sents = split_sentences(clean)
+        for k, sent in enumerate(sents):
+            probe = sent[:-1] if k == len(sents) - 1 else sent  # glued publishers sit before the last period
+            at = raw_line.find(probe, pos)
+            start = ln.start + max(at, 0)
+            end = ln.end if k == len(sents) - 1 else start + len(sent)
+            pos = max(at, 0) + len(probe)
+            add(sub or top, sent, "prose", start, end, cited if k == len(sents) - 1 else (), sent, group)
 
     if headings == 0:
         raise CorpusError(

@@ -147,7 +147,9 @@ class Engine:
         onnx_ok = bool(idx.manifest.get("onnx", {}).get("ok"))
         self._encode = query_encoder(self.config.index_dir, onnx_ok and self.use_onnx).encode
         self.retriever = Retriever(idx, self._encode)
-        self.threshold = float(idx.manifest.get("calibration", {}).get("threshold", 0.0))
+        cal = idx.manifest.get("calibration", {})
+        self.threshold = float(cal.get("threshold", 0.0))
+        self.foreign_bar = float(cal.get("foreign_bar", 1.0))
         urgent = [c for c in idx.chunks if "doctor" in c.section_path.lower() and c.kind == "prose"]
         disclaimers = idx.disclaimers
         self.context = Context(
@@ -155,6 +157,7 @@ class Engine:
             urgent_chunk=urgent[0] if urgent else None,
             sections=self.understander.sections,
             lead_ins=self.understander.lead_ins,
+            groups=self.understander.groups,
         )
 
     # ---- answering -----------------------------------------------------------------------------------------
@@ -181,20 +184,25 @@ class Engine:
             return compose(q, [], False, flags, self.context)
         hits = self.retrieve(q)
         best_dense = float(max(h.dense for h in hits)) if hits else 0.0
-        ok = in_scope(q, best_dense, self.threshold) and not INJECTION.search(q.question)
+        ok = in_scope(q, best_dense, self.threshold, self.foreign_bar) and not INJECTION.search(q.question)
         return compose(q, hits, ok, flags, self.context)
 
     def retrieve(self, q: Any) -> list[Hit]:
         vec = self.embed_query(q.text)
         keep = None
-        if q.narrowed and q.section:
+        if q.defines:
+            keep = lambda c: c.section == ("Introduction",)  # noqa: E731
+        elif q.narrowed and q.section:
             sec = q.section
             keep = lambda c: c.section[: len(sec)] == sec  # noqa: E731
         elif q.intent == "dose" and not q.entries:
             dosed = self.understander.dosed
             keep = lambda c: c.section in dosed  # noqa: E731
         hits = self.retriever.search(vec, q.text, k=max(self.config.top_k, 8), keep=keep)
-        if q.entries:  # a named entry outranks whatever merely resembles the question
+        if q.entries and not q.named_full:  # a distinctive word of a name: a nudge, not a verdict
+            bonus = {cid: 0.05 for cid in q.entries}
+            hits = sorted(hits, key=lambda h: -(h.score + bonus.get(h.chunk.id, 0.0)))
+        elif q.entries:  # a named entry outranks whatever merely resembles the question
             named = {cid: i for i, cid in enumerate(q.entries)}
             by_id = {c.id: c for c in self.retriever.index.chunks}
             present = {h.chunk.id for h in hits}

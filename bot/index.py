@@ -16,7 +16,7 @@ from .errors import IndexError_
 from .lexicon import tokenize_for_bm25
 from .schema import Chunk
 
-FORMAT_VERSION = 3  # bump when the parser or the files change shape: old indexes are then rebuilt
+FORMAT_VERSION = 4  # bump when the parser or the files change shape: old indexes are then rebuilt
 FILES = ("faiss.index", "chunks.jsonl", "manifest.json")
 
 

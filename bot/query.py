@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from .lexicon import FOREIGN_ZIPF, STOPWORDS, Synonym, Vocabulary, english_zipf, fold, stem, words
+from .lexicon import FOREIGN_FLOOR, FOREIGN_ZIPF, STOPWORDS, Synonym, Vocabulary, english_zipf, fold, stem, words
 from .schema import Chunk
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
@@ -15,6 +15,7 @@ LIST_CUE = re.compile(
     r"^\s*(what|which)\b|\blist\b|\b(all|every)\b|\boptions\b|\bways\b|\bname (the|all|some)\b|\bany\b"
     r"|\bare there\b|\bhow (can|do|could|should) i\b|\bkinds?\b|\btypes?\b|\bsorts?\b|\bavailable\b"
 )
+DEFINE_CUE = re.compile(r"^\s*(what('s| is| are)|define|explain|meaning of)\b|\bwhat does .* mean\b|\bmeaning\b")
 # "What is X?" asks about one thing, even when X repeats a heading's words
 SINGLE_CUE = re.compile(r"^\s*(what|which)('s| is| does| exactly is| was)\b")
 # "which exercise is safest for my hips?": pick inside the list rather than print all of it
@@ -46,6 +47,8 @@ class Query:
     foreign: tuple[str, ...] = ()  # uncommon words the article never uses (a disease, drug, place it lacks)
     excluded: tuple[str, ...] = ()  # words of topics the article never covers (costs, insurance)
     lay: tuple[str, ...] = ()  # lay phrases of the synonym table found in the question
+    named_full: bool = False  # the best entry name is present in full (not just a distinctive word of it)
+    defines: bool = False  # "what is <the article's subject>?": the lead paragraph answers
     narrowed: bool = False  # a "which one ..." question: rank only inside `section`
     notice: str = ""
     resolved_from: str = ""  # the earlier question a follow-up took its subject from
@@ -73,9 +76,18 @@ class Understander:
         self.sections = self._list_sections(chunks)
         self.dosed = self._dosed_sections(chunks)
         self.names = self._entry_names(chunks)
-        df = Counter(w for _, ws in self.names for w in set(ws))
-        self.name_df = df
+        per_entry: dict[str, set[str]] = {}
+        for cid, ws in self.names:
+            per_entry.setdefault(cid, set()).update(ws)
+        self.name_df = Counter(w for ws in per_entry.values() for w in ws)  # in how many entries' names
         self.lead_ins = self._lead_ins(chunks)
+        lead = next((c for c in chunks if c.kind == "prose"), None)  # the article's opening sentence names its subject
+        self.topic_stems = {stem(w) for w in words(lead.text.split(" refers to ")[0])[:12]} - {stem(w) for w in STOPWORDS} if lead else set()
+        self.topic_stems |= {"mean", "condit", "diagnosi", "exact", "exactli", "word", "term"}
+        self.groups: dict[str, list[Chunk]] = {}
+        for c in chunks:
+            if c.group:
+                self.groups.setdefault(c.group, []).append(c)
         self.heading_words = {stem(w) for path in self.sections for h in path for w in words(h)}
 
     # ---- tables built once from the article -------------------------------------------------------------
@@ -122,7 +134,7 @@ class Understander:
             for inner in re.findall(r"\((.*?)\)", c.title):
                 variants.add(inner)
             for part in re.split(r"[/&]| or ", re.sub(r"\s*\(.*?\)", "", c.title)):
-                if len(part.split()) >= 1 and part.strip():
+                if len(part.split()) >= 2:  # "Hip/Groin Numbness": one word alone names too much
                     variants.add(part)
             for v in variants:
                 ws = [stem(w) for w in words(v) if w not in STOPWORDS]
@@ -146,7 +158,7 @@ class Understander:
         return tuple(
             w for w in toks
             if w not in STOPWORDS and w.isalpha() and len(w) > 2 and w not in self.vocab and w not in self.lay_words
-            and stem(w) not in self.vocab_stems and english_zipf(w) < FOREIGN_ZIPF
+            and stem(w) not in self.vocab_stems and FOREIGN_FLOOR <= english_zipf(w) < FOREIGN_ZIPF
         )
 
     def known_share(self, toks: list[str]) -> float:
@@ -243,8 +255,10 @@ class Understander:
         narrowed = intent == "list" and bool(PICK_CUE.search(corrected))
         excluded = tuple(w for w in toks if w in self.not_covered)
         lay = tuple(" ".join(s.phrase) for s in self.lay_phrases(toks))
+        content = {stem(w) for w in toks if w not in STOPWORDS}
+        defines = bool(DEFINE_CUE.search(corrected)) and not entries and bool(content) and content <= self.topic_stems
         return Query(q, text, intent, section, entries, self.known_share(toks), self.foreign(toks), excluded,
-                     lay, narrowed, notice)
+                     lay, full_name, defines, narrowed, notice)
 
     def read_with_history(self, question: str, history: list[str], limit: int, max_history: int) -> Query:
         """Read a question; if it leans on the conversation ('its dose?', 'and X?'), borrow the subject."""

@@ -20,6 +20,7 @@ class Chunk:
     end: int
     cited: tuple[str, ...] = ()
     quote: str = ""  # what an answer quotes: "Title: body" for inline entries, else the text
+    group: str = ""  # sentences of one paragraph share a group id; entries have none
 
     @property
     def section_path(self) -> str:
