@@ -86,6 +86,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .bench import run
+
+    run(Path(args.out) if args.out else None, Path(args.golden), http=not args.no_http)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bot", description="Offline extractive Q&A over the corpus article.")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -104,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", metavar="OUT", help="write per-question results as JSON")
     s.add_argument("--report", metavar="OUT.html", help="write an HTML report")
     s.set_defaults(func=cmd_eval)
+    s = sub.add_parser("bench", help="measure latency, cold start, build time, memory and HTTP throughput")
+    s.add_argument("--out", default="bench.json", help="write the figures as JSON here")
+    s.add_argument("--golden", default="tests/golden/golden.jsonl")
+    s.add_argument("--no-http", action="store_true", help="skip the app/HTTP figures")
+    s.set_defaults(func=cmd_bench)
     return p
 
 

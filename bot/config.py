@@ -17,6 +17,7 @@ class Config:
     max_question_chars: int = 2000
     max_history: int = 5
     log_questions: bool = False
+    onnx: bool = True  # the fast question encoder; FORAMEN_ONNX=0 forces the sentence-transformers path
 
     def with_(self, **changes: object) -> Config:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -34,4 +35,6 @@ def load_config() -> Config:
         cfg = cfg.with_(data_dir=Path(v))
     if env.get("FORAMEN_LOG_QUESTIONS", "").lower() in {"1", "true", "yes", "on"}:
         cfg = cfg.with_(log_questions=True)
+    if env.get("FORAMEN_ONNX", "").lower() in {"0", "false", "no", "off"}:
+        cfg = cfg.with_(onnx=False)
     return cfg

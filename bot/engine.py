@@ -39,10 +39,10 @@ def _stderr(msg: str) -> None:
 class Engine:
     """Answers questions about the corpus. Heavy things load on first use, once."""
 
-    def __init__(self, config: Config | None = None, progress: Progress = _stderr, onnx: bool = True) -> None:
+    def __init__(self, config: Config | None = None, progress: Progress = _stderr, onnx: bool | None = None) -> None:
         self.config = config or load_config()
         self.progress = progress
-        self.use_onnx = onnx
+        self.use_onnx = self.config.onnx if onnx is None else onnx
         self.problems: list[str] = []
         self._index: index_mod.Index | None = None
         self._encode: Callable[[list[str]], np.ndarray] | None = None

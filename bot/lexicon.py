@@ -134,8 +134,8 @@ class Vocabulary:
         best, best_key = word, (limit + 1, 0)
         for n in range(len(word) - limit, len(word) + limit + 1):
             for cand in self._by_len.get(n, ()):
-                if cand[0] != word[0] and limit == 1:
-                    continue  # one-edit typos almost never hit the first letter; avoids odd swaps
+                if cand[0] != word[0]:
+                    continue  # typos almost never hit the first letter; this also keeps the search small
                 d = _edit_distance(word, cand, limit)
                 key = (d, -self.freq[cand])
                 if d <= limit and key < best_key:

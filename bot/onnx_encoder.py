@@ -4,6 +4,7 @@
 `OnnxEncoder` reproduces sentence-transformers' Transformer -> mean Pooling -> Normalize with only
 onnxruntime, tokenizers and numpy, so loading and using it never imports torch.
 """
+
 from __future__ import annotations
 
 import json
@@ -59,9 +60,7 @@ def export_onnx(model_dir: Path, out_dir: Path, *, dynamo: bool = False, fuse: b
             self.inner = inner
 
         def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
-            return self.inner(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
 
     # Example batch with padding in one row, so the traced graph keeps the attention-mask path.
     ids = torch.tensor([[101, 7592, 2088, 102, 0, 0], [101, 7592, 2088, 2003, 2307, 102]], dtype=torch.long)
@@ -74,13 +73,25 @@ def export_onnx(model_dir: Path, out_dir: Path, *, dynamo: bool = False, fuse: b
             warnings.simplefilter("ignore")  # legacy-exporter DeprecationWarning, TracerWarnings
             if dynamo:
                 torch.onnx.export(
-                    _Wrapper(model).eval(), example, str(raw), input_names=list(INPUT_NAMES),
-                    output_names=[OUTPUT_NAME], dynamic_axes=axes, dynamo=True, external_data=False,
+                    _Wrapper(model).eval(),
+                    example,
+                    str(raw),
+                    input_names=list(INPUT_NAMES),
+                    output_names=[OUTPUT_NAME],
+                    dynamic_axes=axes,
+                    dynamo=True,
+                    external_data=False,
                 )
             else:
                 torch.onnx.export(
-                    _Wrapper(model).eval(), example, str(raw), input_names=list(INPUT_NAMES),
-                    output_names=[OUTPUT_NAME], dynamic_axes=axes, opset_version=OPSET, dynamo=False,
+                    _Wrapper(model).eval(),
+                    example,
+                    str(raw),
+                    input_names=list(INPUT_NAMES),
+                    output_names=[OUTPUT_NAME],
+                    dynamic_axes=axes,
+                    opset_version=OPSET,
+                    dynamo=False,
                 )
         final = raw
         if fuse:
@@ -88,8 +99,12 @@ def export_onnx(model_dir: Path, out_dir: Path, *, dynamo: bool = False, fuse: b
                 from onnxruntime.transformers.optimizer import optimize_model
 
                 opt = optimize_model(
-                    str(raw), model_type="bert", num_heads=cfg.num_attention_heads,
-                    hidden_size=cfg.hidden_size, opt_level=0, use_gpu=False,
+                    str(raw),
+                    model_type="bert",
+                    num_heads=cfg.num_attention_heads,
+                    hidden_size=cfg.hidden_size,
+                    opt_level=0,
+                    use_gpu=False,
                 )
                 fused = tmp / "fused.onnx"
                 opt.save_model_to_file(str(fused))
@@ -108,17 +123,18 @@ def export_onnx(model_dir: Path, out_dir: Path, *, dynamo: bool = False, fuse: b
 class OnnxEncoder:
     """all-MiniLM-L6-v2 sentence embeddings (mean pooling + L2 norm) from an ONNX export."""
 
-    def __init__(
-        self, onnx_path: Path, tokenizer_path: Path, max_length: int = 256, threads: int | None = None
-    ) -> None:
+    def __init__(self, onnx_path: Path, tokenizer_path: Path, max_length: int = 256, threads: int | None = None) -> None:
         self.max_length = max_length
         self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
         # The shipped tokenizer.json truncates at 128 and pads every row to 128: override both.
         pad = self.tokenizer.padding or {}
         self.tokenizer.enable_truncation(max_length=max_length, strategy="longest_first")
         self.tokenizer.enable_padding(
-            direction="right", pad_id=pad.get("pad_id", 0), pad_type_id=pad.get("pad_type_id", 0),
-            pad_token=pad.get("pad_token", "[PAD]"), length=None,
+            direction="right",
+            pad_id=pad.get("pad_id", 0),
+            pad_type_id=pad.get("pad_type_id", 0),
+            pad_token=pad.get("pad_token", "[PAD]"),
+            length=None,
         )
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -154,9 +170,7 @@ class OnnxEncoder:
         return out
 
 
-def check_equivalence(
-    encoder: OnnxEncoder, texts: list[str], reference: np.ndarray, min_cosine: float = 0.9999
-) -> float:
+def check_equivalence(encoder: OnnxEncoder, texts: list[str], reference: np.ndarray, min_cosine: float = 0.9999) -> float:
     """Return the minimum cosine between encoder.encode(texts) rows and reference rows; raise ValueError
     naming the worst text if below min_cosine."""
     ref = np.asarray(reference, dtype=np.float32)
@@ -165,9 +179,7 @@ def check_equivalence(
     if not texts:
         return 1.0
     got = encoder.encode(texts)
-    cos = (got * ref).sum(axis=1) / np.maximum(
-        np.linalg.norm(got, axis=1) * np.linalg.norm(ref, axis=1), 1e-12
-    )
+    cos = (got * ref).sum(axis=1) / np.maximum(np.linalg.norm(got, axis=1) * np.linalg.norm(ref, axis=1), 1e-12)
     worst = int(np.argmin(cos))
     if cos[worst] < min_cosine:
         raise ValueError(

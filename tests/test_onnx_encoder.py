@@ -1,4 +1,5 @@
 """ONNX question encoder vs the sentence-transformers reference (real model, exported once per module)."""
+
 from __future__ import annotations
 
 import os
@@ -129,7 +130,6 @@ def test_no_torch_import(export_dir: Path) -> None:
         """
     )
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
-    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=120)
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "ok"
