@@ -220,7 +220,10 @@ def read_article(path: Path, source_names: tuple[str, ...] = ()) -> Document:
         raw = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CorpusError(f"{path.name}: is not UTF-8 text ({exc.reason} at byte {exc.start}); re-save it as UTF-8.") from exc
-    return parse_article(raw, path.stem, source_names)
+    try:
+        return parse_article(raw, path.stem, source_names)
+    except CorpusError as exc:
+        raise CorpusError(f"{path.name}: {str(exc).split(': ', 1)[-1]}") from exc
 
 
 def load_corpus(corpus_dir: Path) -> tuple[list[Document], list[str]]:
