@@ -95,6 +95,32 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_coverage(args: argparse.Namespace) -> int:
+    from .coverage import run_coverage, to_markdown
+    from .evaluate import load_golden
+    from .report import write_coverage
+
+    golden = load_golden(args.golden) if args.golden else []
+    eng = _engine()
+
+    def progress(done: int, total: int) -> None:
+        if done % 25 == 0 or done == total:
+            print(f"coverage: {done}/{total} questions", file=sys.stderr, flush=True)
+
+    cov = run_coverage(eng, golden, progress)
+    out = write_coverage(cov, args.out)
+    print(to_markdown(cov))
+    print(f"\nHTML report: {out}")
+    return 0
+
+
+def cmd_eval_diff(args: argparse.Namespace) -> int:
+    from .report import diff_runs, diff_text, load_run
+
+    print(diff_text(diff_runs(load_run(args.a), load_run(args.b)), (args.a, args.b)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bot", description="Offline extractive Q&A over the corpus article.")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -118,7 +144,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--golden", default="tests/golden/golden.jsonl")
     s.add_argument("--no-http", action="store_true", help="skip the app/HTTP figures")
     s.set_defaults(func=cmd_bench)
+    s = sub.add_parser("coverage", help="probe every article entry and write an HTML coverage report")
+    s.add_argument("--out", default="coverage.html", help="write the HTML report here")
+    s.add_argument("--golden", default=_default_golden(), help="golden set to measure coverage of ('' for none)")
+    s.set_defaults(func=cmd_coverage)
+    s = sub.add_parser("eval-diff", help="compare two `eval --json` outputs: flips and accuracy")
+    s.add_argument("a", help="the earlier run")
+    s.add_argument("b", help="the later run")
+    s.set_defaults(func=cmd_eval_diff)
     return p
+
+
+def _default_golden() -> str:
+    from .config import ROOT
+
+    return str(ROOT / "tests" / "golden" / "golden.jsonl")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
