@@ -174,13 +174,13 @@ def _list_lines(entries: list[Chunk], quotes: list[str]) -> list[str]:
 def _lookup(query: Query, hits: list[Hit], quotes: list[str], sources: list[Source], ctx: Context) -> list[str]:
     """One or two best chunks, quoted: whole entries, or the best sentences of a paragraph."""
     parts: list[str] = []
-    lead = hits[0].chunk
-    if lead.id in ctx.lead_ins and query.intent != "dose":  # "...include:" introduces the entries after it
-        entries = ctx.lead_ins[lead.id]
-        quotes.append(lead.text)
-        sources.append(_source(hits[0], lead.text))
+    opener = hits[0].chunk
+    if opener.id in ctx.lead_ins and query.intent != "dose":  # "...include:" introduces the entries after it
+        entries = ctx.lead_ins[opener.id]
+        quotes.append(opener.text)
+        sources.append(_source(hits[0], opener.text))
         sources += [_source(e, first_clause(e)) for e in entries[:2]]
-        return [SAYS.format(cite=lead.citation), quote_block(lead.text), "\n".join(_list_lines(entries, quotes))]
+        return [SAYS.format(cite=opener.citation), quote_block(opener.text), "\n".join(_list_lines(entries, quotes))]
     chosen = [hits[0]]
     top = hits[0]
     # a second chunk when it is nearly as good and adds something (e.g. the same topic in another section)

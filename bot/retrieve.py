@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -74,7 +75,7 @@ class Retriever:
         return [Hit(self.index.chunks[i], float(fused[i]), float(dense[i]), float(lex[i])) for i in top]
 
 
-def calibrate(index: Index, encode: Callable[[list[str]], np.ndarray], understander, offtopic: Path) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def calibrate(index: Index, encode: Callable[[list[str]], np.ndarray], understander, offtopic: Path) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """Place the similarity threshold from probes: questions built from the article's own entry titles and
     headings (answerable) against the off-topic questions in corpus/offtopic.list (not answerable).
 
