@@ -200,7 +200,7 @@ class Engine:
             keep = lambda c: c.section in dosed  # noqa: E731
         hits = self.retriever.search(vec, q.text, k=max(self.config.top_k, 8), keep=keep)
         if q.entries and not q.named_full:  # a distinctive word of a name: a nudge, not a verdict
-            bonus = {cid: 0.05 for cid in q.entries}
+            bonus = {cid: 0.02 for cid in q.entries}
             hits = sorted(hits, key=lambda h: -(h.score + bonus.get(h.chunk.id, 0.0)))
         elif q.entries:  # a named entry outranks whatever merely resembles the question
             named = {cid: i for i, cid in enumerate(q.entries)}

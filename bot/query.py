@@ -76,6 +76,9 @@ class Understander:
         self.sections = self._list_sections(chunks)
         self.dosed = self._dosed_sections(chunks)
         self.names = self._entry_names(chunks)
+        # "(MRI)" after "Magnetic Resonance Imaging" is that entry's own short name, even if MRI recurs elsewhere
+        self.acronyms = {(c.id, tuple(stem(w) for w in words(a))) for c in chunks if c.kind == "entry"
+                         for a in re.findall(r"\(([A-Z][A-Z0-9-]{1,7})\)", c.title)}
         per_entry: dict[str, set[str]] = {}
         for cid, ws in self.names:
             per_entry.setdefault(cid, set()).update(ws)
@@ -187,7 +190,9 @@ class Understander:
                 continue
             if full and len(ws) == 1 and ws[0] in GENERIC_NAME_WORDS:
                 continue
-            key = (len(hit) / len(ws) + (1.0 if full else 0.0), len(hit))
+            # a name whose words all recur in other entries' names ("NSAID", "Stem Cell") is a class, not a name
+            distinctive = any(self.name_df[w] == 1 for w in ws) or (cid, tuple(ws)) in self.acronyms
+            key = (len(hit) / len(ws) + (1.0 if full and distinctive else 0.0), len(hit))
             if key > scored.get(cid, (0.0, 0)):
                 scored[cid] = key
         ranked = sorted(scored, key=lambda cid: scored[cid], reverse=True)
