@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from .lexicon import FOREIGN_FLOOR, FOREIGN_ZIPF, STOPWORDS, Synonym, Vocabulary, english_zipf, fold, stem, words
+from .lexicon import FOREIGN_FLOOR, FOREIGN_ZIPF, HARD_FOREIGN_ZIPF, STOPWORDS, Synonym, Vocabulary, english_zipf, fold, stem, words
 from .schema import Chunk
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
@@ -14,6 +14,10 @@ COUNT_CUE = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b")
 LIST_CUE = re.compile(
     r"^\s*(what|which)\b|\blist\b|\b(all|every)\b|\boptions\b|\bways\b|\bname (the|all|some)\b|\bany\b"
     r"|\bare there\b|\bhow (can|do|could|should) i\b|\bkinds?\b|\btypes?\b|\bsorts?\b|\bavailable\b"
+)
+ADVICE_CUE = re.compile(
+    r"\b(should i|can i|could i|may i|do i need|is it (ok|okay|safe|bad|good|fine|wise|better|worse|normal)"
+    r"|my (back|spine|pain|legs?|hips?|groin|thighs?|nerves?|condition|symptoms?|posture))\b"
 )
 DEFINE_CUE = re.compile(r"^\s*(what('s| is| are)|define|explain|meaning of)\b|\bwhat does .* mean\b|\bmeaning\b")
 # "What is X?" asks about one thing, even when X repeats a heading's words
@@ -52,6 +56,7 @@ class Query:
     narrowed: bool = False  # a "which one ..." question: rank only inside `section`
     notice: str = ""
     resolved_from: str = ""  # the earlier question a follow-up took its subject from
+    advice: bool = False  # "should I / is it ok to / my back ...": the patient asks about their own condition
 
 
 def clean(text: str, limit: int) -> tuple[str, str]:
@@ -156,12 +161,17 @@ class Understander:
     def expand(self, toks: list[str]) -> str:
         return " ".join([*toks, *(s.expansion for s in self.lay_phrases(toks))])
 
-    def foreign(self, toks: list[str]) -> tuple[str, ...]:
-        """Content words neither the article nor the synonym table knows and that are not everyday English."""
+    def foreign(self, toks: list[str], advice: bool) -> tuple[str, ...]:
+        """Content words neither the article nor the synonym table knows and that are not everyday English.
+
+        In a patient's advice question about themselves ("is it ok to lift boxes?") fairly common words are
+        everyday talk, not another topic, so only the rarer ones count there.
+        """
+        ceiling = HARD_FOREIGN_ZIPF if advice else FOREIGN_ZIPF
         return tuple(
             w for w in toks
             if w not in STOPWORDS and w.isalpha() and len(w) > 2 and w not in self.vocab and w not in self.lay_words
-            and stem(w) not in self.vocab_stems and FOREIGN_FLOOR <= english_zipf(w) < FOREIGN_ZIPF
+            and stem(w) not in self.vocab_stems and FOREIGN_FLOOR <= english_zipf(w) < ceiling
         )
 
     def known_share(self, toks: list[str]) -> float:
@@ -262,8 +272,9 @@ class Understander:
         lay = tuple(" ".join(s.phrase) for s in self.lay_phrases(toks))
         content = {stem(w) for w in toks if w not in STOPWORDS}
         defines = bool(DEFINE_CUE.search(corrected)) and not entries and bool(content) and content <= self.topic_stems
-        return Query(q, text, intent, section, entries, self.known_share(toks), self.foreign(toks), excluded,
-                     lay, full_name, defines, narrowed, notice)
+        advice = bool(ADVICE_CUE.search(corrected))
+        return Query(q, text, intent, section, entries, self.known_share(toks), self.foreign(toks, advice), excluded,
+                     lay, full_name, defines, narrowed, notice, advice=advice)
 
     def read_with_history(self, question: str, history: list[str], limit: int, max_history: int) -> Query:
         """Read a question; if it leans on the conversation ('its dose?', 'and X?'), borrow the subject."""

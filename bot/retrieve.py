@@ -25,8 +25,9 @@ def in_scope(query, best_dense: float, threshold: float, foreign_bar: float) -> 
         return best_dense >= foreign_bar
     if query.entries or (query.intent in ("list", "count") and query.section):
         return True
-    # a lay phrase from the synonym table is evidence the question is about the article's topics
-    return best_dense >= (LAY_FACTOR * threshold if query.lay else threshold)
+    # a lay phrase from the synonym table, or a patient asking about their own back, is evidence the
+    # question is about the article's topics
+    return best_dense >= (LAY_FACTOR * threshold if query.lay or query.advice else threshold)
 
 
 class Retriever:

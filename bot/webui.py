@@ -22,7 +22,7 @@ EXAMPLES = (  # a dose, a symptom, a list, a red flag
     "List the diagnostic tests",
     "When should I see a doctor?",
 )
-PLACEHOLDER = "Ask a question about the article, e.g. “What is the dose of ibuprofen?”"
+PLACEHOLDER = "Type a question about the article"
 URGENT_BANNER = (
     "Seek medical attention. Symptoms like these need a doctor promptly — "
     "if they are severe or sudden, call your local emergency number."
@@ -33,7 +33,7 @@ REASON_CHOICES = [(r.capitalize(), r) for r in REASONS]
 MD_ALWAYS = set("\\`*_[]#|~$")  # escaped anywhere in user text; "&<>" become entities
 
 CSS = """
-.fm-urgent { background: #b00020; color: #fff; border-radius: 8px; padding: 10px 14px; margin: 0 0 10px 0;
+.fm-urgent { position: sticky; top: 0; z-index: 3; background: #b00020; color: #fff; border-radius: 8px; padding: 10px 14px; margin: 0 0 10px 0;
   font-weight: 600; font-size: 1.02em; line-height: 1.4; border: 2px solid #7a0016; }
 .fm-urgent strong { color: #fff; }
 .fm-sources, .fm-disclaimer { margin-top: 10px; font-size: 0.9em; }
@@ -49,9 +49,14 @@ CSS = """
 #fm-footer { font-size: 0.85em; opacity: 0.75; }
 @media (max-width: 480px) {
   #fm-header h1 { font-size: 1.1em; }
-  .gradio-container { padding-left: 6px !important; padding-right: 6px !important; }
+  #fm-header p { font-size: 0.9em; }
+  .fm-disclaimer, .fm-sources { font-size: 0.82em; }
 }
 """
+# Gradio scopes `CSS` to the app's content; the page frame's padding can only be reached from <head>.
+HEAD = """<style>
+@media (max-width: 480px) { .gradio-container .main.app { padding: 10px 8px !important; } }
+</style>"""
 
 
 @dataclass(frozen=True)
