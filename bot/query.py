@@ -6,7 +6,18 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from .lexicon import FOREIGN_FLOOR, FOREIGN_ZIPF, HARD_FOREIGN_ZIPF, STOPWORDS, Synonym, Vocabulary, english_zipf, fold, stem, words
+from .lexicon import (
+    FOREIGN_FLOOR,
+    FOREIGN_ZIPF,
+    HARD_FOREIGN_ZIPF,
+    STOPWORDS,
+    Synonym,
+    Vocabulary,
+    english_zipf,
+    fold,
+    stem,
+    words,
+)
 from .schema import Chunk
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
