@@ -87,19 +87,23 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def http_ask(base: str, question: str, timeout: float = 30.0) -> dict[str, Any]:
-    """One answer through the app's HTTP API (gradio's two-step call: POST for an event id, GET the result)."""
-    body = json.dumps({"data": [question, []]}).encode()
-    req = urllib.request.Request(f"{base}/gradio_api/call/ask", data=body, headers={"Content-Type": "application/json"})
+def http_call(base: str, api: str, data: list[Any], timeout: float = 30.0) -> Any:
+    """One call of the app's HTTP API (gradio's two-step call: POST for an event id, GET the result)."""
+    body = json.dumps({"data": data}).encode()
+    req = urllib.request.Request(f"{base}/gradio_api/call/{api}", data=body, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=timeout) as r:
         event = json.loads(r.read())["event_id"]
-    with urllib.request.urlopen(f"{base}/gradio_api/call/ask/{event}", timeout=timeout) as r:
+    with urllib.request.urlopen(f"{base}/gradio_api/call/{api}/{event}", timeout=timeout) as r:
         text = r.read().decode()
     for block in text.split("\n\n"):
         if "event: complete" in block:
-            data = json.loads(block.split("data:", 1)[1])
-            return data[0] if isinstance(data[0], dict) else json.loads(data[0])
-    raise RuntimeError(f"no complete event: {text[:200]}")
+            out = json.loads(block.split("data:", 1)[1])[0]
+            return json.loads(out) if isinstance(out, str) else out
+    raise RuntimeError(f"{api}: no complete event: {text[:200]}")
+
+
+def http_ask(base: str, question: str, history: list[str] | None = None, timeout: float = 30.0) -> dict[str, Any]:
+    return dict(http_call(base, "ask", [question, history or []], timeout))
 
 
 def start_app(onnx: bool, port: int, data_dir: str) -> subprocess.Popen[bytes]:
