@@ -24,8 +24,7 @@ EXAMPLES = (  # a dose, a symptom, a list, a red flag
 )
 PLACEHOLDER = "Type a question about the article"
 URGENT_BANNER = (
-    "Seek medical attention. Symptoms like these need a doctor promptly — "
-    "if they are severe or sudden, call your local emergency number."
+    "Seek medical attention — the article lists these symptoms as a reason to see a doctor."
 )
 SORRY = "Sorry — something went wrong while answering. Please try again, or rephrase your question."
 ASK_ABOUT = "Tell me about {topic}"
