@@ -8,6 +8,7 @@ from .query import Query
 from .schema import PATH_SEP, Answer, Chunk, Hit, Source
 
 AMOUNT = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:[–-]\s*(\d+(?:[.,]\d+)?)\s*)?(mg|g|mcg|iu|ml)\b", re.IGNORECASE)
+NOT_A_TOPIC = ("Disclaimer", "Introduction")  # never offered as "closest topics": they are not topics
 MAX_BODY = 800  # characters of a non-list answer body (disclaimer aside)
 ITEM_CHARS = 90  # a list line: entry title + its first clause, cut to this
 
@@ -119,7 +120,7 @@ def compose(query: Query, hits: list[Hit], in_scope: bool, flags: tuple[str, ...
         seen: list[str] = []
         for h in hits:
             cite = h.chunk.citation
-            if cite not in seen:
+            if cite not in seen and h.chunk.section[0] not in NOT_A_TOPIC:
                 seen.append(cite)
         suggestions = tuple(seen[:3])
         if suggestions:

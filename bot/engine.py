@@ -4,6 +4,7 @@ from __future__ import annotations
 import fcntl
 import re
 import sys
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -47,6 +48,7 @@ class Engine:
         self._index: index_mod.Index | None = None
         self._encode: Callable[[list[str]], np.ndarray] | None = None
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     # ---- index lifecycle ---------------------------------------------------------------------------------
     def expected_manifest(self) -> dict[str, Any]:
@@ -61,18 +63,24 @@ class Engine:
         """Load the index; build it when missing, stale or corrupt (saying so on the progress channel)."""
         if self._index is not None:
             return self._index
+        with self._lock:
+            if self._index is None:
+                self._load_or_build()
+        assert self._index is not None
+        return self._index
+
+    def _load_or_build(self) -> None:
         expect = self.expected_manifest()
         try:
-            self._index = index_mod.load(self.config.index_dir, expect)
+            idx = index_mod.load(self.config.index_dir, expect)
         except IndexError_ as why:
             self.progress(f"Building the index: {why}.")
-            self._index = self.build(expect)
-        docs_problems = self._index.manifest.get("problems", [])
-        self.problems = list(docs_problems)
+            idx = self.build(expect)
+        self.problems = list(idx.manifest.get("problems", []))
         for p in self.problems:
             self.progress(f"warning: {p}")
-        self._setup(self._index)
-        return self._index
+        self._setup(idx)
+        self._index = idx  # published last: other threads see a fully set-up engine or none
 
     def build(self, expect: dict[str, Any] | None = None) -> index_mod.Index:
         """Parse, embed, index, calibrate and export; save to disk unless the folder is read-only."""
@@ -163,14 +171,16 @@ class Engine:
     # ---- answering -----------------------------------------------------------------------------------------
     def embed_query(self, text: str) -> np.ndarray:
         """Question vector, with a small LRU cache (patients repeat the example questions)."""
-        if text in self._cache:
-            self._cache.move_to_end(text)
-            return self._cache[text]
+        with self._lock:
+            if text in self._cache:
+                self._cache.move_to_end(text)
+                return self._cache[text]
         assert self._encode is not None
         vec = self._encode([text])[0]
-        self._cache[text] = vec
-        if len(self._cache) > 512:
-            self._cache.popitem(last=False)
+        with self._lock:  # the app may call ask() from several threads
+            self._cache[text] = vec
+            if len(self._cache) > 512:
+                self._cache.popitem(last=False)
         return vec
 
     def ask(self, question: str, history: list[str] | tuple[str, ...] = ()) -> Answer:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -61,15 +62,18 @@ class FeedbackStore:
         self.path = Path(path)
         self.keep_questions = keep_questions  # patient questions are private: off unless the operator opts in
         self._ready = False
+        self._init_lock = threading.Lock()  # the first connections of many threads must not race on the schema
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if not self._ready:
-            con.execute("PRAGMA journal_mode = WAL")  # persistent: stored in the file once
-            con.executescript(SCHEMA)
-            self._ready = True
+            with self._init_lock:
+                if not self._ready:
+                    con.execute("PRAGMA journal_mode = WAL")  # persistent: stored in the file once
+                    con.executescript(SCHEMA)
+                    self._ready = True
         con.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; a power cut may lose the last vote only
         return con
 

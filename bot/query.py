@@ -295,7 +295,7 @@ class Understander:
             return query
         folded = " ".join(words(query.question))
         leans = bool(ANAPHORA.search(folded)) or len([w for w in words(folded) if w not in STOPWORDS]) <= 3
-        if not leans:
+        if not leans or query.foreign or query.excluded:  # "how do I bake bread?" is a new, off-topic question
             return query
         for earlier in reversed(recent):
             prev = self.read(earlier, limit)
