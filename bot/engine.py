@@ -157,7 +157,6 @@ class Engine:
         self.retriever = Retriever(idx, self._encode)
         cal = idx.manifest.get("calibration", {})
         self.threshold = float(cal.get("threshold", 0.0))
-        self.foreign_bar = float(cal.get("foreign_bar", 1.0))
         urgent = [c for c in idx.chunks if "doctor" in c.section_path.lower() and c.kind == "prose"]
         disclaimers = idx.disclaimers
         self.context = Context(
@@ -194,7 +193,7 @@ class Engine:
             return compose(q, [], False, flags, self.context)
         hits = self.retrieve(q)
         best_dense = float(max(h.dense for h in hits)) if hits else 0.0
-        ok = in_scope(q, best_dense, self.threshold, self.foreign_bar) and not INJECTION.search(q.question)
+        ok = in_scope(q, best_dense, self.threshold) and not INJECTION.search(q.question)
         return compose(q, hits, ok, flags, self.context)
 
     def retrieve(self, q: Any) -> list[Hit]:
