@@ -93,8 +93,9 @@ class Understander:
         self.dosed = self._dosed_sections(chunks)
         self.names = self._entry_names(chunks)
         # "(MRI)" after "Magnetic Resonance Imaging" is that entry's own short name, even if MRI recurs elsewhere
-        self.acronyms = {(c.id, tuple(stem(w) for w in words(a))) for c in chunks if c.kind == "entry"
-                         for a in re.findall(r"\(([A-Z][A-Z0-9-]{1,7})\)", c.title)}
+        tagged = [(c.id, a) for c in chunks if c.kind == "entry" for a in re.findall(r"\(([A-Z][A-Z0-9-]{1,7})\)", c.title)]
+        tag_count = Counter(a for _, a in tagged)  # "(NSAID)" on five drugs is a class label, not a name
+        self.acronyms = {(cid, tuple(stem(w) for w in words(a))) for cid, a in tagged if tag_count[a] == 1}
         per_entry: dict[str, set[str]] = {}
         for cid, ws in self.names:
             per_entry.setdefault(cid, set()).update(ws)
@@ -272,8 +273,9 @@ class Understander:
         if section and COUNT_CUE.search(folded):
             intent = "count"
         elif DOSE_CUE.search(corrected) and (
-            any(self.chunks[e].section in self.dosed for e in entries) or (not entries and section in self.dosed)
-        ):
+            (full_name and any(self.chunks[e].section in self.dosed for e in entries))
+            or (not entries and section in self.dosed)
+        ):  # a class ("NSAIDs") is not a drug with one dose
             intent = "dose"
         elif section and not (entries and full_name) and LIST_CUE.search(corrected) and not SINGLE_CUE.search(corrected):
             intent = "list"
@@ -311,9 +313,12 @@ class Understander:
                 intent = query.intent if query.intent != "lookup" else ("dose" if DOSE_CUE.search(folded) else "lookup")
                 if intent == "dose" and not any(self.chunks[e].section in self.dosed for e in prev.entries):
                     intent = "lookup"
-                names = " ".join(self.chunks[e].title for e in prev.entries[:1])
+                # the earlier question's own words name the subject as the patient sees it
+                names = prev.text if intent != "dose" else " ".join(self.chunks[e].title for e in prev.entries[:1])
+                # the subject steers retrieval; only a dose pins the answer to that entry ("is it safe?" may
+                # be answered best by an FAQ about it)
                 return replace(query, entries=prev.entries[:1], intent=intent, text=f"{query.text} {names}",
-                               resolved_from=earlier)
+                               named_full=intent == "dose" or prev.named_full, resolved_from=earlier)
             if prev.section and not query.section:
                 heading = " ".join(prev.section)
                 intent = "count" if COUNT_CUE.search(folded) else "list"
