@@ -315,7 +315,7 @@ class Understander:
                     intent = "lookup"
                 # the earlier question's own words name the subject as the patient sees it
                 names = prev.text if intent != "dose" else " ".join(self.chunks[e].title for e in prev.entries[:1])
-                # the subject steers retrieval; only a dose pins the answer to that entry ("is it safe?" may
+                # the subject steers retrieval; only a dose pins the answer to that entry (a safety follow-up may
                 # be answered best by an FAQ about it)
                 return replace(query, entries=prev.entries[:1], intent=intent, text=f"{query.text} {names}",
                                named_full=intent == "dose" or prev.named_full, resolved_from=earlier)
