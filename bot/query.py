@@ -23,7 +23,7 @@ from .schema import Chunk
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 COUNT_CUE = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b")
 LIST_CUE = re.compile(
-    r"^\s*(what|which)\b|\blist\b|\b(all|every)\b|\boptions\b|\bways\b|\bname (the|all|some)\b|\bany\b"
+    r"^\s*(what|which)\b(?! (makes?|happens|does|did|is|was)\b)|\blist\b|\b(all|every)\b|\boptions\b|\bways\b|\bname (the|all|some)\b|\bany\b"
     r"|\bare there\b|\bhow (can|do|could|should) i\b|\bkinds?\b|\btypes?\b|\bsorts?\b|\bavailable\b"
 )
 ADVICE_CUE = re.compile(
