@@ -10,7 +10,8 @@ from .schema import PATH_SEP, Answer, Chunk, Hit, Source
 AMOUNT = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:[–-]\s*(\d+(?:[.,]\d+)?)\s*)?(mg|g|mcg|iu|ml)\b", re.IGNORECASE)
 NOT_A_TOPIC = ("Disclaimer", "Introduction")  # never offered as "closest topics": they are not topics
 MAX_BODY = 800  # characters of a non-list answer body (disclaimer aside)
-ITEM_CHARS = 90  # a list line: entry title + its first clause, cut to this
+ITEM_CHARS = 90
+WHOLE_ITEM_CHARS = 120  # a list line: entry title + its first clause, cut to this
 
 # Connectives: the only words an answer adds to article text.
 SAYS = "The article says ({cite}):"
@@ -62,8 +63,8 @@ def prose_quote(chunk: Chunk, hits: list[Hit], ctx: Context, budget: int = 420) 
 def first_clause(c: Chunk) -> str:
     """A list line's gloss: the entry body up to its first ';' or sentence end, cut at a word."""
     body = c.text
-    if c.title and c.quote.startswith(c.title) and c.quote != c.text:
-        body = c.text  # "Title: body" entries: the gloss is the body
+    if len(body) <= WHOLE_ITEM_CHARS:  # short entries ("Do …; Avoid …") read wrong when cut
+        return body
     clause = re.split(r";\s|(?<=\.)\s", body, maxsplit=1)[0]
     if len(clause) > ITEM_CHARS:
         clause = clause[:ITEM_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
@@ -160,9 +161,10 @@ def _list_lines(entries: list[Chunk], quotes: list[str]) -> list[str]:
     lines = []
     for e in entries:
         gloss = first_clause(e)
-        if e.quote.startswith(e.title) and e.quote != e.text:
-            lines.append(f"- {e.title}: {gloss}")
-            quotes.append(f"{e.title}: {gloss.rstrip('…')}")
+        if e.quote.startswith(e.title) and e.quote.endswith(e.text) and e.quote != e.text:
+            lead = e.quote[: len(e.quote) - len(e.text)]  # "Title: " or "Question? ", exactly as in the article
+            lines.append(f"- {lead}{gloss}")
+            quotes.append(f"{lead}{gloss.rstrip('…')}".rstrip())
         elif e.text.startswith(e.title):
             lines.append(f"- {gloss}")
             quotes.append(gloss.rstrip("…"))

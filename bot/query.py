@@ -28,8 +28,12 @@ LIST_CUE = re.compile(
 )
 ADVICE_CUE = re.compile(
     r"\b(should i|can i|could i|may i|do i need|is it (ok|okay|safe|bad|good|fine|wise|better|worse|normal)"
+    r"|is (that|this) (a problem|ok|okay|bad|safe|normal|risky|harmful)|(bad|good) idea|(ok|okay|safe|bad) for me"
     r"|my (back|spine|pain|legs?|hips?|groin|thighs?|nerves?|condition|symptoms?|posture))\b"
 )
+# "...for this condition", "could my job have caused this": the question is about the article's subject
+SUBJECT_CUE = re.compile(r"\b(this|my|the) (condition|problem|back problem|diagnosis|narrowing)\b|\bcaused (this|it)\b"
+                         r"|\b(for|with|from) this\b")
 DEFINE_CUE = re.compile(r"^\s*(what('s| is| are)|define|explain|meaning of)\b|\bwhat does .* mean\b|\bmeaning\b")
 # "What is X?" asks about one thing, even when X repeats a heading's words
 SINGLE_CUE = re.compile(r"^\s*(what|which)('s| is| does| exactly is| was)\b")
@@ -68,6 +72,8 @@ class Query:
     notice: str = ""
     resolved_from: str = ""  # the earlier question a follow-up took its subject from
     advice: bool = False  # "should I / is it ok to / my back ...": the patient asks about their own condition
+    anchored: bool = False  # names the article's subject (spine, nerve, this narrowing): unknown words are incidental
+    content_words: int = 0
 
 
 def clean(text: str, limit: int) -> tuple[str, str]:
@@ -82,9 +88,11 @@ def clean(text: str, limit: int) -> tuple[str, str]:
 class Understander:
     """Article-derived tables (vocabulary, entry names, section headings) used to read questions."""
 
-    def __init__(self, chunks: list[Chunk], synonyms: tuple[Synonym, ...], not_covered: frozenset[str] = frozenset()) -> None:
+    def __init__(self, chunks: list[Chunk], synonyms: tuple[Synonym, ...], not_covered: frozenset[str] = frozenset(),
+                 anchors: frozenset[str] = frozenset()) -> None:
         self.chunks = {c.id: c for c in chunks}
         self.not_covered = not_covered
+        self.anchors = anchors
         self.synonyms = synonyms
         self.vocab = Vocabulary([f"{c.title} {c.text} {' '.join(c.section)}" for c in chunks])
         self.lay_words = {w for s in synonyms for w in s.phrase}
@@ -229,7 +237,8 @@ class Understander:
         best: tuple[tuple[str, ...] | None, tuple[float, float, int]] = (None, (0.0, 0.0, 0))
         for path in self.sections:
             head = re.sub(r"^[A-Z]\.\s+", "", path[-1])
-            ws = {stem(w) for w in words(head) if w not in STOPWORDS}
+            # the article's subject ("posterolateral foraminal narrowing") names every section at once
+            ws = {stem(w) for w in words(head) if w not in STOPWORDS} - self.topic_stems
             if not ws:
                 continue
             idf = {w: math.log(1 + len(self.sections) / (1 + self._heading_df(w))) for w in ws}
@@ -286,8 +295,11 @@ class Understander:
         content = {stem(w) for w in toks if w not in STOPWORDS}
         defines = bool(DEFINE_CUE.search(corrected)) and not entries and bool(content) and content <= self.topic_stems
         advice = bool(ADVICE_CUE.search(corrected))
+        content_n = len([w for w in toks if w not in STOPWORDS and not w.isdigit()])
         return Query(q, text, intent, section, entries, self.known_share(toks), self.foreign(toks, advice), excluded,
-                     lay, full_name, defines, narrowed, notice, advice=advice)
+                     lay, full_name, defines, narrowed, notice, advice=advice,
+                     anchored=any(w in self.anchors for w in toks) or bool(SUBJECT_CUE.search(corrected)),
+                     content_words=content_n)
 
     def read_with_history(self, question: str, history: list[str], limit: int, max_history: int) -> Query:
         """Read a question; if it leans on the conversation ('its dose?', 'and X?'), borrow the subject."""

@@ -8,9 +8,10 @@ from typing import Any
 import numpy as np
 
 from .index import Index
-from .lexicon import tokenize_for_bm25
+from .lexicon import REAL_WORD_ZIPF, english_zipf, tokenize_for_bm25
 from .schema import Chunk, Hit
 
+FOREIGN_SHARE = 0.3  # at most this share of unknown words in a question anchored on the spine
 LAY_FACTOR = 0.6  # how far a recognised lay phrase lowers the similarity bar
 RRF_K = 10  # small k: the first few ranks of each retriever matter most on a 200-chunk corpus
 
@@ -20,13 +21,23 @@ def in_scope(query, best_dense: float, threshold: float) -> bool:  # type: ignor
     never uses (another disease or drug) is out unless the question names an entry: similarity cannot tell
     "recovery after a knee replacement" from the article's own recovery FAQ, so the word decides.
     Otherwise the question must pass the calibrated similarity threshold."""
-    if query.excluded or (query.foreign and not query.entries):
+    if query.excluded:
         return False
+    if query.foreign and not query.entries:
+        # a patient's story about their back may mention a warehouse or a toddler; a question about
+        # another disease rarely names the spine, and its unknown word is most of what it says
+        incidental = (
+            (query.anchored or query.advice)
+            and len(query.foreign) <= FOREIGN_SHARE * max(query.content_words, 1)
+            and min(english_zipf(w) for w in query.foreign) >= REAL_WORD_ZIPF  # a drug or disease name never is
+        )
+        if not incidental:
+            return False
     if query.entries or (query.intent in ("list", "count") and query.section):
         return True
     # a lay phrase from the synonym table, or a patient asking about their own back, is evidence the
     # question is about the article's topics
-    return best_dense >= (LAY_FACTOR * threshold if query.lay or query.advice else threshold)
+    return best_dense >= (LAY_FACTOR * threshold if query.lay or query.advice or query.anchored else threshold)
 
 
 class Retriever:

@@ -20,18 +20,20 @@ def _rx(*parts: str) -> re.Pattern[str]:
 # Each rule names the warning sign of the article's "When to See a Doctor" text it stands for.
 # A rule fires when words of two groups stand within a sentence-sized window, in either order.
 NEAR = r".{0,60}"
-NEW = r"\b(new|sudden|suddenly|started|starting|since|just|today|yesterday|last night|this morning|getting worse|spreading|now|anymore)\b"
+NEW = r"\b(new|sudden|suddenly|started|starting|since|just|today|yesterday|last night|this morning|overnight|getting worse|spreading|now|anymore|never (happened|had))\b"
 BLADDER = r"\b(bladder|bowels?|pee|peeing|urine|urinat\w*|wee|poo|poop|stools?|toilet)\b"
-LOSS = r"\b(control|lost|losing|loss|leak\w*|wet|can'?t|cannot|unable|accidents?|hold|incontinen\w*)\b"
+LOSS = r"\b(control|lost|losing|loss|leak\w*|wet|can'?t|cannot|couldn'?t|unable|accidents?|hold|stop|incontinen\w*)\b"
 NUMB = r"\b(numb\w*|no feeling|can'?t feel|lost feeling|loss of feeling|no sensation|tingl\w*|dead)\b"
 SADDLE = r"\b(groin|genitals?|private parts?|between my legs|inner thighs?|buttocks|bottom|crotch|perineum|saddle)\b"
 LEGS = r"\b(legs?|feet|foot|knees?)\b"
 WEAKER = (r"\b(weaker|weakening|getting weak|giving (way|out)|gave way|buckl\w*|collaps\w*|progressive\w*|"
           r"worse and worse|more and more)\b")
-SEVERE = r"\b(severe|unbearable|excruciating|worst|agoni\w*|terrible|extreme|intense|constant)\b"
+SEVERE = (r"\b(severe|unbearable|excruciating|worst|agoni\w*|terrible|extreme|intense|constant)\b"
+          r"|\b(10|9|ten|nine) ?(out of|/) ?(10|ten)\b")
 UNRELIEVED = (r"(nothing helps|not (going away|helping|relieved|better|stopping)|doesn'?t (go away|help|stop|ease)|"
               r"won'?t (go away|stop|ease)|even (at|with|when) (rest|resting|lying)|unrelieved|unremitting|"
               r"day and night|all night|"
+              r"\b(on|taking|took|lying|resting|rest)\b.{0,60}\bstill\b|"
               r"\b(painkillers?|pain killers?|pills?|medications?|meds|analgesics?|tablets?|ibuprofen|tylenol|"
               r"acetaminophen|paracetamol)\b.{0,30}\b(don'?t|do not|aren'?t|are not|isn'?t|is not|no longer|not|never)\b"
               r".{0,10}\b(help|work|touch|do anything)\w*)")
@@ -40,7 +42,7 @@ BACK = r"\b(back|spine|spinal)\b"
 
 
 def near(a: str, b: str) -> str:
-    return f"(?:{a}{NEAR}{b}|{b}{NEAR}{a})"
+    return f"(?:(?:{a}){NEAR}(?:{b})|(?:{b}){NEAR}(?:{a}))"
 
 
 WORSENING = r"\b(getting worse|worse|worsening|progress\w*|spreading)\b"
