@@ -19,11 +19,16 @@ LISTS = "The article lists {n} entries under *{section}*:"
 COUNTS = "The article lists **{n}** entries under *{section}*:"
 NOT_COVERED = "The article does not cover this question, so I can't answer it from the article."
 CLOSEST = "Closest topics the article does cover:"
+COUNTS_TAGGED = "The article lists **{n}** entries marked *{tag}* under *{section}*:"
+LISTS_TAGGED = "The article lists {n} entries marked *{tag}* under *{section}*:"
+SUBGROUPS = "The article divides *{section}* into **{n}** groups:"
 URGENT = "**Seek medical attention** — the article's advice for these symptoms ({cite}):"
 DOSE_ABOVE = "The article does not state a dose that high. What it states ({cite}):"
 DOSE_CHECK = "Doses must be confirmed with a clinician or pharmacist before taking them; this article is not a prescription."
 EMPTY = "Please type a question about posterolateral neural foraminal narrowing at L1–L2."
-TEMPLATES = (SAYS, LISTS, COUNTS, NOT_COVERED, CLOSEST, URGENT, DOSE_ABOVE, DOSE_CHECK, EMPTY)
+TEMPLATES = (SAYS, LISTS, COUNTS, NOT_COVERED, CLOSEST, URGENT, DOSE_ABOVE, DOSE_CHECK, EMPTY, COUNTS_TAGGED,
+             LISTS_TAGGED, SUBGROUPS)
+GROUPS_CUE = re.compile(r"\b(groups?|categor(y|ies)|kinds?|types?|sections?|parts?|classes)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ class Context:
     sections: dict[tuple[str, ...], list[Chunk]]
     lead_ins: dict[str, list[Chunk]]  # id of a paragraph ending in ":" -> the entries it introduces
     groups: dict[str, list[Chunk]]  # paragraph group id -> its sentences in order
+    by_id: dict[str, Chunk]
 
 
 def quote_block(text: str) -> str:
@@ -127,17 +133,27 @@ def compose(query: Query, hits: list[Hit], in_scope: bool, flags: tuple[str, ...
         if suggestions:
             parts.append("\n".join([CLOSEST, *(f"- {s}" for s in suggestions)]))
     elif query.intent in ("list", "count") and query.section and not query.narrowed:
-        entries = ctx.sections[query.section]
+        entries = [ctx.by_id[i] for i in query.group] if query.group else ctx.sections[query.section]
         section = PATH_SEP.join(query.section)
-        head = (COUNTS if query.intent == "count" else LISTS).format(n=len(entries), section=section)
         quotes += list(query.section)  # headings are article lines too
-        if query.intent == "count":
-            lines = [head, ", ".join(e.title for e in entries)]
-            quotes += [e.title for e in entries]
+        subs = sorted({e.section[: len(query.section) + 1] for e in entries if len(e.section) > len(query.section)})
+        if query.group:
+            quotes.append(query.group_name)
+            head = (COUNTS_TAGGED if query.intent == "count" else LISTS_TAGGED).format(
+                n=len(entries), tag=query.group_name, section=section)
+        elif query.intent == "count" and len(subs) > 1 and GROUPS_CUE.search(query.question):
+            quotes += [p[-1] for p in subs]
+            head = SUBGROUPS.format(n=len(subs), section=section)
+            parts.append("\n".join([head, *(f"- {p[-1]}" for p in subs)]))
+            entries = []
         else:
-            lines = [head, *_list_lines(entries, quotes)]
-        parts.append("\n".join(lines))
-        sources += [_source(e, first_clause(e)) for e in entries[:8]]
+            head = (COUNTS if query.intent == "count" else LISTS).format(n=len(entries), section=section)
+        if entries and query.intent == "count":
+            parts.append("\n".join([head, ", ".join(e.title for e in entries)]))
+            quotes += [e.title for e in entries]
+        elif entries:
+            parts.append("\n".join([head, *_list_lines(entries, quotes)]))
+        sources += [_source(e, first_clause(e)) for e in (entries or ctx.sections[query.section])[:8]]
     elif hits:
         parts += _lookup(query, hits, quotes, sources, ctx)
     if query.intent == "dose" and not abstained:
@@ -183,7 +199,12 @@ def _lookup(query: Query, hits: list[Hit], quotes: list[str], sources: list[Sour
         quotes.append(opener.text)
         sources.append(_source(hits[0], opener.text))
         sources += [_source(e, first_clause(e)) for e in entries[:2]]
-        return [SAYS.format(cite=opener.citation), quote_block(opener.text), "\n".join(_list_lines(entries, quotes))]
+        intro = [SAYS.format(cite=opener.citation), quote_block(opener.text)]
+        if query.intent == "count":
+            quotes += [e.title for e in entries]
+            return [*intro, "\n".join([COUNTS.format(n=len(entries), section=opener.section_path),
+                                        ", ".join(e.title for e in entries)])]
+        return [*intro, "\n".join(_list_lines(entries, quotes))]
     chosen = [hits[0]]
     top = hits[0]
     # a second chunk when it is nearly as good and adds something (e.g. the same topic in another section)

@@ -166,6 +166,7 @@ class Engine:
             sections=self.understander.sections,
             lead_ins=self.understander.lead_ins,
             groups=self.understander.groups,
+            by_id=self.understander.chunks,
         )
 
     # ---- answering -----------------------------------------------------------------------------------------

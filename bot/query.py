@@ -73,6 +73,8 @@ class Query:
     resolved_from: str = ""  # the earlier question a follow-up took its subject from
     advice: bool = False  # "should I / is it ok to / my back ...": the patient asks about their own condition
     anchored: bool = False  # names the article's subject (spine, nerve, this narrowing): unknown words are incidental
+    group: tuple[str, ...] = ()  # entries sharing a tag the question names ("muscle relaxants")
+    group_name: str = ""
     content_words: int = 0
 
 
@@ -103,6 +105,12 @@ class Understander:
         # "(MRI)" after "Magnetic Resonance Imaging" is that entry's own short name, even if MRI recurs elsewhere
         tagged = [(c.id, a) for c in chunks if c.kind == "entry" for a in re.findall(r"\(([A-Z][A-Z0-9-]{1,7})\)", c.title)]
         tag_count = Counter(a for _, a in tagged)  # "(NSAID)" on five drugs is a class label, not a name
+        tag_members: dict[str, list[str]] = {}
+        for c in chunks:
+            if c.kind == "entry":
+                for tag in re.findall(r"\(([^()]+)\)", c.title):
+                    tag_members.setdefault(tag, []).append(c.id)
+        self.tags = {t: ids for t, ids in tag_members.items() if len(ids) >= 2}
         self.acronyms = {(cid, tuple(stem(w) for w in words(a))) for cid, a in tagged if tag_count[a] == 1}
         per_entry: dict[str, set[str]] = {}
         for cid, ws in self.names:
@@ -252,6 +260,16 @@ class Understander:
                 best = (path, key)
         return best[0], best[1][0]
 
+    def find_group(self, toks: list[str]) -> tuple[tuple[str, ...], str]:
+        """Entries that share a tag in their titles ("(Muscle Relaxant)") when the question names that tag."""
+        have = {stem(w) for w in toks}
+        best: tuple[tuple[str, ...], str] = ((), "")
+        for tag, ids in self.tags.items():
+            ws = {stem(w) for w in words(tag)}
+            if ws and ws <= have and len(tag) > len(best[1]):
+                best = (tuple(ids), tag)
+        return best
+
     def _head_noun_named(self, path: tuple[str, ...], text: str) -> bool:
         """'supplements' names 'Dietary Molecular Supplements': a heading's last word, when no other heading ends so."""
         last = [stem(w) for w in words(path[-1])][-1:]
@@ -279,6 +297,9 @@ class Understander:
         if section is None or (share < 0.5 and not self._head_noun_named(section, text)):
             section = None
         intent = "lookup"
+        group, group_name = self.find_group(toks)
+        inside = [e for e in entries if section and self.chunks[e].section[: len(section)] == section]
+        one_named_inside = full_name and len(inside) == 1  # "which imaging test is the CT?" asks about that one
         if section and COUNT_CUE.search(folded):
             intent = "count"
         elif DOSE_CUE.search(corrected) and (
@@ -286,9 +307,16 @@ class Understander:
             or (not entries and section in self.dosed)
         ):  # a class ("NSAIDs") is not a drug with one dose
             intent = "dose"
-        elif section and not (entries and full_name) and LIST_CUE.search(corrected) and not SINGLE_CUE.search(corrected):
+        elif group and (COUNT_CUE.search(folded) or LIST_CUE.search(corrected)):
+            intent = "count" if COUNT_CUE.search(folded) else "list"
+            section, entries = self.chunks[group[0]].section, ()
+        elif COUNT_CUE.search(folded):
+            intent = "count"  # answered from the paragraph that introduces a list, if one ranks first
+        elif section and not one_named_inside and LIST_CUE.search(corrected) and not SINGLE_CUE.search(corrected):
             intent = "list"
             entries = ()
+        if intent not in ("count", "list"):
+            group, group_name = (), ""
         narrowed = intent == "list" and bool(PICK_CUE.search(corrected))
         excluded = tuple(w for w in toks if w in self.not_covered)
         lay = tuple(" ".join(s.phrase) for s in self.lay_phrases(toks))
@@ -297,7 +325,7 @@ class Understander:
         advice = bool(ADVICE_CUE.search(corrected))
         content_n = len([w for w in toks if w not in STOPWORDS and not w.isdigit()])
         return Query(q, text, intent, section, entries, self.known_share(toks), self.foreign(toks, advice), excluded,
-                     lay, full_name, defines, narrowed, notice, advice=advice,
+                     lay, full_name, defines, narrowed, notice, advice=advice, group=group, group_name=group_name,
                      anchored=any(w in self.anchors for w in toks) or bool(SUBJECT_CUE.search(corrected)),
                      content_words=content_n)
 
