@@ -23,8 +23,8 @@ from .schema import Chunk
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 COUNT_CUE = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b")
 LIST_CUE = re.compile(
-    r"^\s*(what|which)\b(?! (makes?|happens|does|did|is|was)\b)|\blist\b|\b(all|every)\b|\boptions\b|\bways\b|\bname (the|all|some)\b|\bany\b"
-    r"|\bare there\b|\bhow (can|do|could|should) i\b|\bkinds?\b|\btypes?\b|\bsorts?\b|\bavailable\b"
+    r"^\s*(what|which)\b(?! (makes?|happens|does|did|is|was)\b)|\bwhich\b|\blist\b|\b(all|every)\b|\boptions\b|\bways\b|\bname (the|all|some)\b|\bany\b"
+    r"|\bare there\b|\bhow (can|do|could|should) i\b|\bavailable\b"
 )
 ADVICE_CUE = re.compile(
     r"\b(should i|can i|could i|may i|do i need|is it (ok|okay|safe|bad|good|fine|wise|better|worse|normal)"
@@ -270,6 +270,12 @@ class Understander:
                 best = (tuple(ids), tag)
         return best
 
+    def _only_heading(self, path: tuple[str, ...], toks: list[str]) -> bool:
+        """'types of foraminal narrowing?': nothing but a heading's words, which asks for that section."""
+        head = {stem(w) for h in path for w in words(h)} | self.topic_stems
+        content = {stem(w) for w in toks if w not in STOPWORDS}
+        return bool(content) and content <= head
+
     def _head_noun_named(self, path: tuple[str, ...], text: str) -> bool:
         """'supplements' names 'Dietary Molecular Supplements': a heading's last word, when no other heading ends so."""
         last = [stem(w) for w in words(path[-1])][-1:]
@@ -312,7 +318,9 @@ class Understander:
             section, entries = self.chunks[group[0]].section, ()
         elif COUNT_CUE.search(folded):
             intent = "count"  # answered from the paragraph that introduces a list, if one ranks first
-        elif section and not one_named_inside and LIST_CUE.search(corrected) and not SINGLE_CUE.search(corrected):
+        elif section and not one_named_inside and not SINGLE_CUE.search(corrected) and (
+            LIST_CUE.search(corrected) or self._only_heading(section, toks)
+        ):
             intent = "list"
             entries = ()
         if intent not in ("count", "list"):
