@@ -149,7 +149,7 @@ class Engine:
     def _understander(self, idx: index_mod.Index) -> Understander:
         corpus = self.config.corpus_dir
         return Understander(idx.chunks, load_synonyms(corpus / "synonyms.tsv"), load_word_list(corpus / "not_covered.list"),
-                            load_word_list(corpus / "anchors.list"))
+                            load_word_list(corpus / "anchors.list"), load_word_list(corpus / "dose_populations.list"))
 
     def _setup(self, idx: index_mod.Index) -> None:
         self.understander = self._understander(idx)

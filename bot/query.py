@@ -91,8 +91,9 @@ class Understander:
     """Article-derived tables (vocabulary, entry names, section headings) used to read questions."""
 
     def __init__(self, chunks: list[Chunk], synonyms: tuple[Synonym, ...], not_covered: frozenset[str] = frozenset(),
-                 anchors: frozenset[str] = frozenset()) -> None:
+                 anchors: frozenset[str] = frozenset(), dose_populations: frozenset[str] = frozenset()) -> None:
         self.chunks = {c.id: c for c in chunks}
+        self.dose_populations = dose_populations
         self.not_covered = not_covered
         self.anchors = anchors
         self.synonyms = synonyms
@@ -327,6 +328,8 @@ class Understander:
             group, group_name = (), ""
         narrowed = intent == "list" and bool(PICK_CUE.search(corrected))
         excluded = tuple(w for w in toks if w in self.not_covered)
+        if intent == "dose":  # the article's doses are adult doses; a child's or a pet's dose is not in it
+            excluded += tuple(w for w in toks if w in self.dose_populations)
         lay = tuple(" ".join(s.phrase) for s in self.lay_phrases(toks))
         content = {stem(w) for w in toks if w not in STOPWORDS}
         defines = bool(DEFINE_CUE.search(corrected)) and not entries and bool(content) and content <= self.topic_stems

@@ -106,3 +106,15 @@ def test_no_golden_question_text_in_code_or_corpus(golden_items):
     for item in golden_items:
         q = item.question.lower().strip()
         assert q not in haystack, item.id
+
+
+@pytest.mark.parametrize("question", ["What's the ibuprofen dose for my 6 year old child?",
+                                      "How many mg of gabapentin is safe during pregnancy?",
+                                      "How much naproxen can I give my dog?"])
+def test_doses_for_groups_the_article_does_not_cover_are_not_answered(engine, question):
+    ans = engine.ask(question)
+    assert ans.abstained and " mg " not in ans.answer
+
+
+def test_requests_for_made_up_text_abstain(engine):
+    assert engine.ask("Write a song about my sore back and its nerves").abstained
