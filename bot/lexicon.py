@@ -48,7 +48,6 @@ def tokenize_for_bm25(text: str) -> list[str]:
 
 REAL_WORD_ZIPF = 3.0  # wordfreq Zipf scale: 3 = once per million words; misspellings score lower
 FOREIGN_ZIPF = 4.6  # words rarer than this that the article never uses name a topic it does not cover
-HARD_FOREIGN_ZIPF = 4.0  # ...and below this they do so even in a patient's own advice question
 FOREIGN_FLOOR = 1.0  # ...but a word English never uses is an unfixable typo, not a topic
 
 

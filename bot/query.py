@@ -9,8 +9,7 @@ from dataclasses import dataclass, replace
 from .lexicon import (
     FOREIGN_FLOOR,
     FOREIGN_ZIPF,
-    HARD_FOREIGN_ZIPF,
-    STOPWORDS,
+        STOPWORDS,
     Synonym,
     Vocabulary,
     english_zipf,
@@ -190,17 +189,13 @@ class Understander:
     def expand(self, toks: list[str]) -> str:
         return " ".join([*toks, *(s.expansion for s in self.lay_phrases(toks))])
 
-    def foreign(self, toks: list[str], advice: bool) -> tuple[str, ...]:
+    def foreign(self, toks: list[str]) -> tuple[str, ...]:
         """Content words neither the article nor the synonym table knows and that are not everyday English.
-
-        In a patient's advice question about themselves ("is it ok to lift boxes?") fairly common words are
-        everyday talk, not another topic, so only the rarer ones count there.
-        """
-        ceiling = HARD_FOREIGN_ZIPF if advice else FOREIGN_ZIPF
+        Whether they veto the question is the scope decision's call (a few may be incidental)."""
         return tuple(
             w for w in toks
             if w not in STOPWORDS and w.isalpha() and len(w) > 2 and w not in self.vocab and w not in self.lay_words
-            and stem(w) not in self.vocab_stems and FOREIGN_FLOOR <= english_zipf(w) < ceiling
+            and stem(w) not in self.vocab_stems and FOREIGN_FLOOR <= english_zipf(w) < FOREIGN_ZIPF
         )
 
     def known_share(self, toks: list[str]) -> float:
@@ -335,7 +330,7 @@ class Understander:
         defines = bool(DEFINE_CUE.search(corrected)) and not entries and bool(content) and content <= self.topic_stems
         advice = bool(ADVICE_CUE.search(corrected))
         content_n = len([w for w in toks if w not in STOPWORDS and not w.isdigit()])
-        return Query(q, text, intent, section, entries, self.known_share(toks), self.foreign(toks, advice), excluded,
+        return Query(q, text, intent, section, entries, self.known_share(toks), self.foreign(toks), excluded,
                      lay, full_name, defines, narrowed, notice, advice=advice, group=group, group_name=group_name,
                      anchored=any(w in self.anchors for w in toks) or bool(SUBJECT_CUE.search(corrected)),
                      content_words=content_n)
