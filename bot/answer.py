@@ -155,7 +155,8 @@ def compose(query: Query, hits: list[Hit], in_scope: bool, flags: tuple[str, ...
             parts.append("\n".join([head, *_list_lines(entries, quotes)]))
         sources += [_source(e, first_clause(e)) for e in (entries or ctx.sections[query.section])[:8]]
     elif hits:
-        parts += _lookup(query, hits, quotes, sources, ctx)
+        spent = sum(len(p) + 2 for p in parts)  # an urgent block already took part of the length budget
+        parts += _lookup(query, hits, quotes, sources, ctx, used=spent)
     if query.intent == "dose" and not abstained:
         parts.append(DOSE_CHECK)
     return Answer(
@@ -190,7 +191,8 @@ def _list_lines(entries: list[Chunk], quotes: list[str]) -> list[str]:
     return lines
 
 
-def _lookup(query: Query, hits: list[Hit], quotes: list[str], sources: list[Source], ctx: Context) -> list[str]:
+def _lookup(query: Query, hits: list[Hit], quotes: list[str], sources: list[Source], ctx: Context,
+            used: int = 0) -> list[str]:
     """One or two best chunks, quoted: whole entries, or the best sentences of a paragraph."""
     parts: list[str] = []
     opener = hits[0].chunk
@@ -216,7 +218,6 @@ def _lookup(query: Query, hits: list[Hit], quotes: list[str], sources: list[Sour
     if query.intent == "dose":
         named = [h for h in hits if h.chunk.id in query.entries] or [top]
         chosen = named[:1]
-    used = 0
     for h in chosen:
         c = h.chunk
         if c.kind == "entry":
@@ -224,10 +225,10 @@ def _lookup(query: Query, hits: list[Hit], quotes: list[str], sources: list[Sour
         else:
             text = prose_quote(c, hits, ctx)
             frags = [text]
-        if used and used + len(text) > MAX_BODY - 100:
-            break
-        used += len(text)
         lead = SAYS.format(cite=c.citation)
+        if used + len(text) + len(lead) > MAX_BODY - (len(DOSE_CHECK) if query.intent == "dose" else 0) and (used or parts):
+            break
+        used += len(text) + len(lead) + 4
         if query.intent == "dose":
             asked = amounts(query.question)
             stated = amounts(c.text)

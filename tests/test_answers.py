@@ -118,3 +118,16 @@ def test_doses_for_groups_the_article_does_not_cover_are_not_answered(engine, qu
 
 def test_requests_for_made_up_text_abstain(engine):
     assert engine.ask("Write a song about my sore back and its nerves").abstained
+
+
+def test_answers_are_concise(engine, golden_items):
+    import statistics
+
+    lengths = []
+    for item in golden_items:
+        ans = engine.ask(item.question, list(item.history))
+        if ans.intent in ("list", "count") and not ans.abstained:
+            continue
+        assert len(ans.answer) <= 800, (item.id, len(ans.answer))
+        lengths.append(len(ans.answer))
+    assert statistics.median(lengths) <= 400
