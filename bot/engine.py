@@ -194,6 +194,7 @@ class Engine:
         if not q.question.strip():
             return compose(q, [], False, flags, self.context)
         hits = self.retrieve(q)
+        q = self.understander.narrow_list(q, hits)
         best_dense = float(max(h.dense for h in hits)) if hits else 0.0
         ok = in_scope(q, best_dense, self.threshold) and not INJECTION.search(q.question)
         return compose(q, hits, ok, flags, self.context)
@@ -209,6 +210,10 @@ class Engine:
         elif q.intent == "dose" and not q.entries:
             dosed = self.understander.dosed
             keep = lambda c: c.section in dosed  # noqa: E731
+        # every answer already ends with the disclaimer: quoting it as the answer as well says nothing new
+        disclaimers = set(self.retriever.index.disclaimers.values())
+        base = keep
+        keep = lambda c: c.text not in disclaimers and (base is None or base(c))  # noqa: E731
         hits = self.retriever.search(vec, q.text, k=max(self.config.top_k, 8), keep=keep)
         if q.entries and not q.named_full:  # a distinctive word of a name: a nudge, not a verdict
             bonus = {cid: 0.02 for cid in q.entries}

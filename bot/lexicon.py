@@ -140,6 +140,16 @@ class Vocabulary:
                 key = (d, -self.freq[cand])
                 if d <= limit and key < best_key:
                     best, best_key = cand, key
+        # "educaton" for "educational": the article has only a longer form; a typo of its stem (one edit
+        # more, counted as a cost) still finds it
+        for n in range(len(word) + limit + 1, len(word) + 5):
+            for cand in self._by_len.get(n, ()):
+                if cand[0] != word[0]:
+                    continue
+                d = _edit_distance(word, cand[: len(word) + 1], limit) + 1
+                key = (d, -self.freq[cand])
+                if d <= limit and key < best_key:
+                    best, best_key = cand, key
         self._cache[word] = best
         return best
 

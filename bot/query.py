@@ -17,10 +17,12 @@ from .lexicon import (
     stem,
     words,
 )
-from .schema import Chunk
+from .schema import Chunk, Hit
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
-COUNT_CUE = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b")
+# "how many times a week": a frequency, not a count of entries
+COUNT_CUE = re.compile(r"\bhow many\b(?! (times|days|weeks|months|years|hours|minutes|sessions|mg|milligrams)\b)"
+                       r"|\bnumber of\b|\bcount\b")
 LIST_CUE = re.compile(
     r"^\s*(what|which)\b(?! (makes?|happens|does|did|is|was)\b)|\bwhich\b|\blist\b|\b(all|every)\b|\boptions\b|\bways\b|\bname (the|all|some)\b|\bany\b"
     r"|\bare there\b|\bhow (can|do|could|should) i\b|\bavailable\b"
@@ -34,6 +36,9 @@ ADVICE_CUE = re.compile(
 SUBJECT_CUE = re.compile(r"\b(this|my|the) (condition|problem|back problem|diagnosis|narrowing)\b|\bcaused (this|it)\b"
                          r"|\b(for|with|from) this\b")
 DEFINE_CUE = re.compile(r"^\s*(what('s| is| are)|define|explain|meaning of)\b|\bwhat does .* mean\b|\bmeaning\b")
+# a question or a sentence, as opposed to a bare noun phrase ("imaging tests?")
+CLAUSE_CUE = re.compile(r"^\s*(what|which|how|why|when|where|who|whose|is|are|am|can|could|do|does|did|should|would|will"
+                        r"|may|might|tell|explain|give|show|describe|i|i'm|my|it|its|this|that|the|a|an)\b")
 # "What is X?" asks about one thing, even when X repeats a heading's words
 SINGLE_CUE = re.compile(r"^\s*(what|which)('s| is| does| exactly is| was)\b")
 # "which exercise is safest for my hips?": pick inside the list rather than print all of it
@@ -75,6 +80,17 @@ class Query:
     group: tuple[str, ...] = ()  # entries sharing a tag the question names ("muscle relaxants")
     group_name: str = ""
     content_words: int = 0
+
+
+def heading_variants(head: str) -> list[list[str]]:
+    """A heading's words, and for "X and Y Z" / "X & Y Z" each conjunct with the shared tail: naming
+    either one ("electrotherapy options") names the heading."""
+    out = [words(head)]
+    parts = re.split(r"\s+(?:and|&)\s+", head)
+    if len(parts) == 2:
+        first, second = words(parts[0]), words(parts[1])
+        out += [first + second[1:], second]
+    return out
 
 
 def clean(text: str, limit: int) -> tuple[str, str]:
@@ -184,7 +200,10 @@ class Understander:
 
     def lay_phrases(self, toks: list[str]) -> list[Synonym]:
         joined = f" {' '.join(toks)} "
-        return [s for s in self.synonyms if f" {' '.join(s.phrase)} " in joined]
+        found = [s for s in self.synonyms if f" {' '.join(s.phrase)} " in joined]
+        # "fizzy drinks" found: "fizzy" inside it is the same words, not a second piece of evidence
+        return [s for s in found if not any(
+            len(t.phrase) > len(s.phrase) and f" {' '.join(s.phrase)} " in f" {' '.join(t.phrase)} " for t in found)]
 
     def expand(self, toks: list[str]) -> str:
         return " ".join([*toks, *(s.expansion for s in self.lay_phrases(toks))])
@@ -241,13 +260,16 @@ class Understander:
         best: tuple[tuple[str, ...] | None, tuple[float, float, int]] = (None, (0.0, 0.0, 0))
         for path in self.sections:
             head = re.sub(r"^[A-Z]\.\s+", "", path[-1])
-            # the article's subject ("posterolateral foraminal narrowing") names every section at once
-            ws = {stem(w) for w in words(head) if w not in STOPWORDS} - self.topic_stems
-            if not ws:
-                continue
-            idf = {w: math.log(1 + len(self.sections) / (1 + self._heading_df(w))) for w in ws}
-            got = sum(idf[w] for w in ws if w in have)
-            share = got / sum(idf.values())
+            share, got = 0.0, 0.0
+            for variant in heading_variants(head):
+                # the article's subject ("posterolateral foraminal narrowing") names every section at once
+                ws = {stem(w) for w in variant if w not in STOPWORDS} - self.topic_stems
+                if not ws:
+                    continue
+                idf = {w: math.log(1 + len(self.sections) / (1 + self._heading_df(w))) for w in ws}
+                v_got = sum(idf[w] for w in ws if w in have)
+                if (v_got / sum(idf.values()), v_got) > (share, got):
+                    share, got = v_got / sum(idf.values()), v_got
             for inner in re.findall(r"\((.*?)\)", head):  # "(FAQs)": the short name alone is the heading
                 if {stem(w) for w in words(inner)} <= have:
                     share = 1.0
@@ -266,6 +288,22 @@ class Understander:
                 best = (tuple(ids), tag)
         return best
 
+    def narrow_list(self, q: Query, hits: list[Hit]) -> Query:
+        """A list question about a section with sub-sections ("which tests use needles and electric pulses?"):
+        when the question says more than the heading and its best three matches all sit in one sub-section,
+        that sub-section is the list asked for."""
+        if q.intent != "list" or not q.section or q.group or q.narrowed or len(hits) < 3:
+            return q
+        if self._only_heading(q.section, words(q.question)):
+            return q
+        subs = {h.chunk.section for h in hits[:3]}
+        if len(subs) != 1:
+            return q
+        sub = next(iter(subs))
+        if len(sub) > len(q.section) and sub[: len(q.section)] == q.section and sub in self.sections:
+            return replace(q, section=sub)
+        return q
+
     def _only_heading(self, path: tuple[str, ...], toks: list[str]) -> bool:
         """'types of foraminal narrowing?': nothing but a heading's words, which asks for that section."""
         head = {stem(w) for h in path for w in words(h)} | self.topic_stems
@@ -276,7 +314,11 @@ class Understander:
         """'supplements' names 'Dietary Molecular Supplements': a heading's last word, when no other heading ends so."""
         last = [stem(w) for w in words(path[-1])][-1:]
         have = {stem(w) for w in words(text)}
-        return bool(last) and last[0] in have and self._heading_df(last[0]) == 1
+        if not last or last[0] not in have:
+            return False
+        # "what tests...": 'Tests' ends five headings, all inside 'Diagnostic Tests', which holds them all
+        same_end = [p for p in self.sections if [stem(w) for w in words(p[-1])][-1:] == last]
+        return all(p[: len(path)] == path for p in same_end)
 
     def _heading_df(self, w: str) -> int:
         if not hasattr(self, "_hdf"):
@@ -315,8 +357,8 @@ class Understander:
         elif COUNT_CUE.search(folded):
             intent = "count"  # answered from the paragraph that introduces a list, if one ranks first
         elif section and not one_named_inside and not SINGLE_CUE.search(corrected) and (
-            LIST_CUE.search(corrected) or self._only_heading(section, toks)
-        ):
+            LIST_CUE.search(corrected) or self._only_heading(section, toks) or (share >= 0.5 and not CLAUSE_CUE.match(corrected))
+        ):  # "educational and self-management programs?": a bare phrase naming a heading asks for its list
             intent = "list"
             entries = ()
         if intent not in ("count", "list"):
