@@ -106,9 +106,21 @@ def http_ask(base: str, question: str, history: list[str] | None = None, timeout
     return dict(http_call(base, "ask", [question, history or []], timeout))
 
 
-def start_app(onnx: bool, port: int, data_dir: str) -> subprocess.Popen[bytes]:
+def rest_ask(base: str, question: str, history: list[str] | None = None, timeout: float = 30.0) -> dict[str, Any]:
+    """One call of the app's plain JSON route: POST /api/ask, answer in the response body."""
+    body = json.dumps({"question": question, "history": history or []}).encode()
+    req = urllib.request.Request(f"{base}/api/ask", data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        return dict(json.loads(r.read()))
+
+
+ROUTES: dict[str, Callable[..., dict[str, Any]]] = {"gradio /ask": http_ask, "POST /api/ask": rest_ask}
+
+
+def start_app(onnx: bool, port: int, data_dir: str, cache: bool = True) -> subprocess.Popen[bytes]:
+    extra = {} if cache else {"FORAMEN_CACHE_SIZE": "0"}
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)], cwd=ROOT,
-                            env=_env(FORAMEN_ONNX="1" if onnx else "0", FORAMEN_DATA_DIR=data_dir),
+                            env=_env(FORAMEN_ONNX="1" if onnx else "0", FORAMEN_DATA_DIR=data_dir, **extra),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
@@ -124,7 +136,8 @@ def start_app(onnx: bool, port: int, data_dir: str) -> subprocess.Popen[bytes]:
     raise RuntimeError("the app did not answer within 120 s")
 
 
-def load(base: str, questions: list[str], clients: int, per_client: int) -> dict[str, float]:
+def load(base: str, questions: list[str], clients: int, per_client: int,
+         call: Callable[..., dict[str, Any]] = http_ask) -> dict[str, float]:
     """`clients` threads each send `per_client` questions; latency percentiles, throughput and error count."""
     lat: list[float] = []
     errors = 0
@@ -136,7 +149,7 @@ def load(base: str, questions: list[str], clients: int, per_client: int) -> dict
             q = questions[(k * per_client + i) % len(questions)]
             t = time.perf_counter()
             try:
-                http_ask(base, q)
+                call(base, q)
                 ms = (time.perf_counter() - t) * 1000
                 with lock:
                     lat.append(ms)
@@ -156,18 +169,29 @@ def load(base: str, questions: list[str], clients: int, per_client: int) -> dict
 
 
 def app_figures(onnx: bool, questions: list[str], requests_per_level: int = 160) -> dict[str, Any]:
+    """Both HTTP routes at 1, 8 and 32 clients: once with the embedding cache off (every question new to the
+    app: the honest worst case) and once with it warmed by one pass over the questions (repeat questions)."""
     if not (ROOT / "app.py").exists():
         return {"skipped": "no app.py"}
-    with tempfile.TemporaryDirectory() as data_dir:
-        port = _free_port()
-        proc = start_app(onnx, port, data_dir)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            levels = [load(base, questions, c, max(1, requests_per_level // c)) for c in (1, 8, 32)]
-            rss = _rss_mib(proc.pid)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+    levels: list[dict[str, Any]] = []
+    rss = 0.0
+    for cache in (False, True):
+        with tempfile.TemporaryDirectory() as data_dir:
+            port = _free_port()
+            proc = start_app(onnx, port, data_dir, cache=cache)
+            try:
+                base = f"http://127.0.0.1:{port}"
+                if cache:
+                    for q in questions:
+                        rest_ask(base, q)
+                for route, call in ROUTES.items():
+                    for c in (1, 8, 32):
+                        lv = load(base, questions, c, max(1, requests_per_level // c), call)
+                        levels.append({"route": route, "cache": "warm" if cache else "off", **lv})
+                rss = max(rss, _rss_mib(proc.pid))
+            finally:
+                proc.terminate()
+                proc.wait(timeout=20)
     return {"levels": levels, "app_rss_mib": rss}
 
 
@@ -191,7 +215,7 @@ def run(out: Path | None, golden: Path, http: bool = True, log: Callable[[str], 
         log(f"bench: {name} path: cold start (3 fresh processes)…")
         fig[name].update(cold_start(onnx))
         if http:
-            log(f"bench: {name} path: app over HTTP at 1, 8, 32 clients…")
+            log(f"bench: {name} path: app over HTTP (2 routes, cache off and warm) at 1, 8, 32 clients…")
             fig[name]["http"] = app_figures(onnx, [q for q, _ in qs])
     log("bench: full index build from scratch, then a no-op start…")
     fig["build"] = build_time()
@@ -211,7 +235,7 @@ def render(f: dict[str, Any]) -> str:
     for name in ("onnx", "torch"):
         http = f[name].get("http", {})
         for lv in http.get("levels", []):
-            rows.append(f"HTTP {name} {lv['clients']:>2} clients: p50 {lv['p50_ms']:.1f} ms, p95 {lv['p95_ms']:.1f} ms, "
+            rows.append(f"HTTP {name} {lv.get('route', ''):<13} cache {lv.get('cache', ''):<4} {lv['clients']:>2} clients: p50 {lv['p50_ms']:.1f} ms, p95 {lv['p95_ms']:.1f} ms, "
                         f"{lv['answers_per_s']:.0f} answers/s, {lv['errors']} errors / {lv['requests']}")
         if "app_rss_mib" in http:
             rows.append(f"app peak RSS ({name}): {http['app_rss_mib']:.0f} MiB")

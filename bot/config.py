@@ -18,6 +18,7 @@ class Config:
     max_history: int = 5
     log_questions: bool = False
     onnx: bool = True  # the fast question encoder; FORAMEN_ONNX=0 forces the sentence-transformers path
+    cache_size: int = 512  # question embeddings kept (LRU); FORAMEN_CACHE_SIZE=0 turns the cache off
 
     def with_(self, **changes: object) -> Config:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -37,4 +38,6 @@ def load_config() -> Config:
         cfg = cfg.with_(log_questions=True)
     if env.get("FORAMEN_ONNX", "").lower() in {"0", "false", "no", "off"}:
         cfg = cfg.with_(onnx=False)
+    if (v := env.get("FORAMEN_CACHE_SIZE", "")).isdigit():
+        cfg = cfg.with_(cache_size=int(v))
     return cfg

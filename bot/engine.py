@@ -172,6 +172,7 @@ class Engine:
     # ---- answering -----------------------------------------------------------------------------------------
     def embed_query(self, text: str) -> np.ndarray:
         """Question vector, with a small LRU cache (patients repeat the example questions)."""
+        size = self.config.cache_size
         with self._lock:
             if text in self._cache:
                 self._cache.move_to_end(text)
@@ -180,7 +181,7 @@ class Engine:
         vec = self._encode([text])[0]
         with self._lock:  # the app may call ask() from several threads
             self._cache[text] = vec
-            if len(self._cache) > 512:
+            while len(self._cache) > size:
                 self._cache.popitem(last=False)
         return vec
 

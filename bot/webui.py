@@ -162,3 +162,14 @@ def parse_history(history: list[str] | str | None) -> list[str]:
         kinds = sorted({type(h).__name__ for h in value}) if isinstance(value, list) else [type(value).__name__]
         raise InputError(f"history must be a list of strings (earlier questions). Currently, it holds {', '.join(kinds)}")
     return list(value)
+
+
+def parse_request(payload: object) -> tuple[str, list[str]]:
+    """The body of POST /api/ask: {"question": str, "history": [str, ...] (optional)}."""
+    if not isinstance(payload, dict):
+        raise InputError(f'the request body must be a JSON object like {{"question": "..."}}. '
+                         f"Currently, it is a {type(payload).__name__}")
+    question = payload.get("question")
+    if not isinstance(question, str):
+        raise InputError(f'"question" must be a string. Currently, it is {type(question).__name__}')
+    return question, parse_history(payload.get("history"))

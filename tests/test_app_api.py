@@ -8,6 +8,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -66,6 +68,35 @@ def test_ask_api_red_flag_and_abstention(client):
 def test_ask_api_bad_history_says_what_to_send(client, history):
     with pytest.raises(Exception, match="history must be"):
         client.predict(DOSE_Q, history, api_name="/ask")
+
+
+def post_json(url: str, body: bytes) -> tuple[int, dict]:
+    req = urllib.request.Request(url + "api/ask", data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def test_plain_json_route_returns_the_cli_json(app_server, capsys):
+    status, got = post_json(app_server.url, json.dumps({"question": DOSE_Q}).encode())
+    assert status == 200 and got == cli_json(capsys, DOSE_Q)
+    follow_up = "What are its side effects?"
+    status, got = post_json(app_server.url, json.dumps({"question": follow_up, "history": [DOSE_Q]}).encode())
+    assert status == 200 and got == cli_json(capsys, follow_up, "--history", DOSE_Q)
+
+
+@pytest.mark.parametrize(("body", "status", "message"), [
+    (b'{"question": 5}', 400, '"question" must be a string'),
+    (b'["What is it?"]', 400, "must be a JSON object"),
+    (b'{"question": "x", "history": [1]}', 400, "history must be a list of strings"),
+    (b"not json", 422, ""),
+])
+def test_plain_json_route_rejects_bad_bodies_with_a_message(app_server, body, status, message):
+    got_status, got = post_json(app_server.url, body)
+    assert got_status == status
+    assert message in str(got) and "Traceback" not in str(got)
 
 
 # ---- /feedback --------------------------------------------------------------------------------------------

@@ -70,3 +70,13 @@ def test_cli_ask_does_not_import_gradio():
 def test_config_without_onnx_is_respected(engine):
     cfg = Config(corpus_dir=engine.config.corpus_dir, index_dir=engine.config.index_dir, onnx=False)
     assert Engine(cfg).use_onnx is False
+
+
+@pytest.mark.parametrize("size", [0, 2])
+def test_embedding_cache_is_bounded_by_its_setting(engine, size):
+    eng = Engine(engine.config.with_(cache_size=size), progress=lambda m: None)
+    first = eng.ask("What is the dose of ibuprofen?")
+    for q in ("What are the causes?", "Is surgery always necessary?", "What is the dose of ibuprofen?"):
+        eng.ask(q)
+    assert len(eng._cache) == size
+    assert eng.ask("What is the dose of ibuprofen?").to_json() == first.to_json()  # a cached vector answers the same
