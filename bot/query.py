@@ -304,6 +304,15 @@ class Understander:
             return replace(q, section=sub)
         return q
 
+    def _bare_heading(self, path: tuple[str, ...], share: float, toks: list[str]) -> bool:
+        """'educational and self-management programs?': a bare noun phrase (no question word, no verb first)
+        that names a heading with at most one word more asks for that list; 'avoid smoking to preserve
+        bone health' is a sentence of an entry, not a heading."""
+        if share < 0.5 or CLAUSE_CUE.match(" ".join(toks)):
+            return False
+        head = {stem(w) for h in path for w in words(h)} | self.topic_stems
+        return len({stem(w) for w in toks if w not in STOPWORDS} - head) <= 1
+
     def _only_heading(self, path: tuple[str, ...], toks: list[str]) -> bool:
         """'types of foraminal narrowing?': nothing but a heading's words, which asks for that section."""
         head = {stem(w) for h in path for w in words(h)} | self.topic_stems
@@ -357,8 +366,8 @@ class Understander:
         elif COUNT_CUE.search(folded):
             intent = "count"  # answered from the paragraph that introduces a list, if one ranks first
         elif section and not one_named_inside and not SINGLE_CUE.search(corrected) and (
-            LIST_CUE.search(corrected) or self._only_heading(section, toks) or (share >= 0.5 and not CLAUSE_CUE.match(corrected))
-        ):  # "educational and self-management programs?": a bare phrase naming a heading asks for its list
+            LIST_CUE.search(corrected) or self._only_heading(section, toks) or self._bare_heading(section, share, toks)
+        ):
             intent = "list"
             entries = ()
         if intent not in ("count", "list"):
