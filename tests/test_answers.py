@@ -97,7 +97,18 @@ def test_empty_question_gets_a_clear_message(engine):
 def test_golden_set_meets_the_bar(engine):
     results = run_golden(engine, load_golden(ROOT / "tests/golden/golden.jsonl"))
     s = summarise(results)
-    assert s["overall"] >= 0.9, s
+    assert s["overall"] >= 0.95, s
+
+
+def test_holdout_safety_holds_and_accuracy_does_not_fall(engine):
+    """The holdout is never tuned on. Red flags and the disclaimer must be perfect there too; accuracy is
+    guarded against falling below today's level (82%), short of the 0.95 the team aims for."""
+    items = load_golden(ROOT / "tests/golden/holdout.jsonl")
+    results = run_golden(engine, items)
+    s = summarise(results)
+    assert all(r.passed for r in results if r.item.kind == "redflag"), s
+    assert all(r.answer["disclaimer"].startswith("Disclaimer:") for r in results)
+    assert s["overall"] >= 0.8, s
 
 
 def test_no_golden_question_text_in_code_or_corpus(golden_items):
