@@ -160,6 +160,7 @@ class Engine:
         self.threshold = float(cal.get("threshold", 0.0))
         urgent = [c for c in idx.chunks if "doctor" in c.section_path.lower() and c.kind == "prose"]
         disclaimers = idx.disclaimers
+        self._disclaimers = frozenset(disclaimers.values())
         self.context = Context(
             disclaimer=next(iter(disclaimers.values()), ""),
             urgent_chunk=urgent[0] if urgent else None,
@@ -212,7 +213,7 @@ class Engine:
             dosed = self.understander.dosed
             keep = lambda c: c.section in dosed  # noqa: E731
         # every answer already ends with the disclaimer: quoting it as the answer as well says nothing new
-        disclaimers = set(self.retriever.index.disclaimers.values())
+        disclaimers = self._disclaimers
         base = keep
         keep = lambda c: c.text not in disclaimers and (base is None or base(c))  # noqa: E731
         hits = self.retriever.search(vec, q.text, k=max(self.config.top_k, 8), keep=keep)

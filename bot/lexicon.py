@@ -132,21 +132,14 @@ class Vocabulary:
             return self._cache[word]
         limit = 1 if len(word) < 8 else 2
         best, best_key = word, (limit + 1, 0)
-        for n in range(len(word) - limit, len(word) + limit + 1):
+        # longer article words than `limit` allows ("educational" for "educaton") are compared by their stem-length
+        # prefix, one edit more as the cost: the article may have only a derived form of the word meant
+        for n in range(len(word) - limit, len(word) + 5):
+            derived = n > len(word) + limit
             for cand in self._by_len.get(n, ()):
                 if cand[0] != word[0]:
                     continue  # typos almost never hit the first letter; this also keeps the search small
-                d = _edit_distance(word, cand, limit)
-                key = (d, -self.freq[cand])
-                if d <= limit and key < best_key:
-                    best, best_key = cand, key
-        # "educaton" for "educational": the article has only a longer form; a typo of its stem (one edit
-        # more, counted as a cost) still finds it
-        for n in range(len(word) + limit + 1, len(word) + 5):
-            for cand in self._by_len.get(n, ()):
-                if cand[0] != word[0]:
-                    continue
-                d = _edit_distance(word, cand[: len(word) + 1], limit) + 1
+                d = _edit_distance(word, cand[: len(word) + 1] if derived else cand, limit) + derived
                 key = (d, -self.freq[cand])
                 if d <= limit and key < best_key:
                     best, best_key = cand, key

@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
@@ -71,28 +72,18 @@ def export_onnx(model_dir: Path, out_dir: Path, *, dynamo: bool = False, fuse: b
         raw = tmp / "raw.onnx"
         with warnings.catch_warnings(), torch.inference_mode():
             warnings.simplefilter("ignore")  # legacy-exporter DeprecationWarning, TracerWarnings
-            if dynamo:
-                torch.onnx.export(
-                    _Wrapper(model).eval(),
-                    example,
-                    str(raw),
-                    input_names=list(INPUT_NAMES),
-                    output_names=[OUTPUT_NAME],
-                    dynamic_axes=axes,
-                    dynamo=True,
-                    external_data=False,
-                )
-            else:
-                torch.onnx.export(
-                    _Wrapper(model).eval(),
-                    example,
-                    str(raw),
-                    input_names=list(INPUT_NAMES),
-                    output_names=[OUTPUT_NAME],
-                    dynamic_axes=axes,
-                    opset_version=OPSET,
-                    dynamo=False,
-                )
+            # the two exporters differ only here: the dynamo one picks its own opset
+            flavour: dict[str, Any] = {"external_data": False} if dynamo else {"opset_version": OPSET}
+            torch.onnx.export(
+                _Wrapper(model).eval(),
+                example,
+                str(raw),
+                input_names=list(INPUT_NAMES),
+                output_names=[OUTPUT_NAME],
+                dynamic_axes=axes,
+                dynamo=dynamo,
+                **flavour,
+            )
         final = raw
         if fuse:
             try:
