@@ -121,7 +121,9 @@ def compose(query: Query, hits: list[Hit], in_scope: bool, flags: tuple[str, ...
     if not query.question.strip():
         parts.append(EMPTY)
         abstained = True
-    elif not in_scope and not urgent:
+    elif not in_scope and (not urgent or query.excluded):
+        # an urgent report is answered even when it reads unlike the article, but "my L5-S1 ... foot drop" gets the
+        # urgent advice and then says plainly that another level (or a topic the article lacks) is not covered
         abstained = True
         parts.append(NOT_COVERED)
         seen: list[str] = []

@@ -54,6 +54,8 @@ ANAPHORA = re.compile(
     r"^\s*(and|what about|how about|also)\b|\b(it|its|it's|this|that|these|those|them|they|one|ones|same)\b"
 )
 GENERIC_NAME_WORDS = frozenset(stem(w) for w in ["test", "tests", "therapy", "pain", "disease", "syndrome"])
+# a spinal level: "L1", "C5-C6", "L5/S1"
+LEVEL = re.compile(r"\b([ctls])\s?(\d{1,2})\b", re.IGNORECASE)
 DOSE_PATTERN = re.compile(r"\d[\d.,–-]*\s*(mg|g|mcg|iu|ml|million)\b", re.IGNORECASE)
 
 
@@ -80,6 +82,7 @@ class Query:
     group: tuple[str, ...] = ()  # entries sharing a tag the question names ("muscle relaxants")
     group_name: str = ""
     content_words: int = 0
+    named_directly: bool = False  # an entry is named by the question's own words, not only through a synonym
 
 
 def heading_variants(head: str) -> list[list[str]]:
@@ -109,11 +112,12 @@ class Understander:
                  anchors: frozenset[str] = frozenset(), dose_populations: frozenset[str] = frozenset()) -> None:
         self.chunks = {c.id: c for c in chunks}
         self.dose_populations = dose_populations
-        self.not_covered = not_covered
+        self.lay_words = {w for s in synonyms for w in s.phrase}
+        # a misspelt lay word ("cofee") is corrected to the synonym table's word, as article words are
+        self.vocab = Vocabulary([f"{c.title} {c.text} {' '.join(c.section)}" for c in chunks], sorted(self.lay_words))
+        self.not_covered = frozenset(w for w in not_covered if " " in w or w not in self.vocab)
         self.anchors = anchors
         self.synonyms = synonyms
-        self.vocab = Vocabulary([f"{c.title} {c.text} {' '.join(c.section)}" for c in chunks])
-        self.lay_words = {w for s in synonyms for w in s.phrase}
         self.vocab_stems = {stem(w) for w in self.vocab.freq}
         self.sections = self._list_sections(chunks)
         self.dosed = self._dosed_sections(chunks)
@@ -141,6 +145,12 @@ class Understander:
             if c.group:
                 self.groups.setdefault(c.group, []).append(c)
         self.heading_words = {stem(w) for path in self.sections for h in path for w in words(h)}
+        self.levels = {f"{a}{n}".lower() for c in chunks for a, n in LEVEL.findall(c.text)}  # the article's: L1, L2
+
+    def other_levels(self, text: str) -> tuple[str, ...]:
+        """Spinal levels the question names when none of them is one the article is about ("my C5-C6 disc")."""
+        named = tuple(f"{a}{n}".lower() for a, n in LEVEL.findall(text))
+        return () if not named or set(named) & self.levels else named
 
     # ---- tables built once from the article -------------------------------------------------------------
     @staticmethod
@@ -373,8 +383,10 @@ class Understander:
         if intent not in ("count", "list"):
             group, group_name = (), ""
         narrowed = intent == "list" and bool(PICK_CUE.search(corrected))
-        excluded = tuple(w for w in toks if w in self.not_covered)
-        if intent == "dose":  # the article's doses are adult doses; a child's or a pet's dose is not in it
+        joined = f" {corrected} "
+        excluded = tuple(sorted(w for w in self.not_covered if f" {w} " in joined)) + self.other_levels(q)
+        if intent == "dose" or any(self.chunks[e].section in self.dosed for e in entries):
+            # the article's doses are adult doses: a child's dose, or a drug in pregnancy, is not in it
             excluded += tuple(w for w in toks if w in self.dose_populations)
         lay = tuple(" ".join(s.phrase) for s in self.lay_phrases(toks))
         content = {stem(w) for w in toks if w not in STOPWORDS}
@@ -384,7 +396,7 @@ class Understander:
         return Query(q, text, intent, section, entries, self.known_share(toks), self.foreign(toks), excluded,
                      lay, full_name, defines, narrowed, notice, advice=advice, group=group, group_name=group_name,
                      anchored=any(w in self.anchors for w in toks) or bool(SUBJECT_CUE.search(corrected)),
-                     content_words=content_n)
+                     content_words=content_n, named_directly=bool(entries) and bool(self.find_entries(toks)[0]))
 
     def read_with_history(self, question: str, history: list[str], limit: int, max_history: int) -> Query:
         """Read a question; if it leans on the conversation ('its dose?', 'and X?'), borrow the subject."""

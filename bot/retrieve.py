@@ -23,12 +23,16 @@ def in_scope(query, best_dense: float, threshold: float) -> bool:  # type: ignor
     Otherwise the question must pass the calibrated similarity threshold."""
     if query.excluded:
         return False
-    if query.foreign and not query.entries:
+    few = len(query.foreign) <= FOREIGN_SHARE * max(query.content_words, 1)
+    named = query.entries and (query.named_full or (query.named_directly and few))
+    if query.foreign and not named:
+        # a part of an entry's name ("numb" of Groin Numbness) does not outweigh "carpal tunnel in my wrist";
+        # it does outweigh one misspelt word ("straight leg rase test")
         # a patient's story about their back may mention a warehouse or a toddler; a question about
         # another disease rarely names the spine, and its unknown word is most of what it says
         incidental = (
-            (query.anchored or query.advice)
-            and len(query.foreign) <= FOREIGN_SHARE * max(query.content_words, 1)
+            (query.anchored or query.advice or query.lay)
+            and few
             and min(english_zipf(w) for w in query.foreign) >= REAL_WORD_ZIPF  # a drug or disease name never is
         )
         if not incidental:
