@@ -30,6 +30,8 @@ INJECTION = re.compile(
     re.IGNORECASE,
 )
 
+FIGURE = re.compile(r"(?<![A-Za-z\d])\d")  # a number, not the digit of a level name ("L1")
+FIGURE_BONUS = 0.03  # about the fused-score gap between the first and third rank
 Progress = Callable[[str], None]
 
 
@@ -217,6 +219,8 @@ class Engine:
         base = keep
         keep = lambda c: c.text not in disclaimers and (base is None or base(c))  # noqa: E731
         hits = self.retriever.search(vec, q.text, k=max(self.config.top_k, 8), keep=keep)
+        if q.quantity:  # a sentence stating a figure answers "how much"; one without a figure cannot
+            hits = sorted(hits, key=lambda h: -(h.score + (FIGURE_BONUS if FIGURE.search(h.chunk.text) else 0.0)))
         if q.entries and not q.named_full:  # a distinctive word of a name: a nudge, not a verdict
             bonus = {cid: 0.02 for cid in q.entries}
             hits = sorted(hits, key=lambda h: -(h.score + bonus.get(h.chunk.id, 0.0)))

@@ -39,17 +39,21 @@ DEFINE_CUE = re.compile(r"^\s*(what('s| is| are)|define|explain|meaning of)\b|\b
 # a question or a sentence, as opposed to a bare noun phrase ("imaging tests?")
 CLAUSE_CUE = re.compile(r"^\s*(what|which|how|why|when|where|who|whose|is|are|am|can|could|do|does|did|should|would|will"
                         r"|may|might|tell|explain|give|show|describe|i|i'm|my|it|its|this|that|the|a|an)\b")
+# the thing a list request names: "the full list of symptoms", "all the causes", "every test"
+LIST_OBJECT = re.compile(r"\b(?:list of|all(?: of)?(?: the| your)?|every|each)\s+(?:(?:types?|kinds?|sorts?) of )?(\w+)(?: (\w+))?")
 # "What is X?" asks about one thing, even when X repeats a heading's words
 SINGLE_CUE = re.compile(r"^\s*(what|which)('s| is| does| exactly is| was)\b")
 # "which exercise is safest for my hips?": pick inside the list rather than print all of it
 PICK_CUE = re.compile(
-    r"\b(best|most|better|worst|strongest|safest|good for|helps? (with|for)|works? (best|for)|which (one|ones))\b"
+    r"\b(best|most|better|worst|strongest|safest|good for|helps? (with|for)|works? (best|for)|which (one|ones)( (is|are|would|should|will|helps?|works?|do|does|can)\b|$))\b"
     r"|\bwhich \w+ (is|does|helps|works|should)\b|\bfor (my|the|a) \w+"
 )
 DOSE_CUE = re.compile(
     r"\bdos(e|es|age|ing)\b|\bhow much\b|\bhow many (mg|milligrams?|pills?|tablets?|grams?)\b|\bmg\b|\bmax(imum)?\b"
     r"|\bhow often\b.*\btake\b|\btake \d|\bmcg\b|\biu\b|\b\d+\s*(mg|g|mcg|iu|ml)\b|\bhow (many|much) .*\b(day|daily)\b"
 )
+# "how much does it narrow?": the answer is a figure
+QUANTITY_CUE = re.compile(r"\bhow (much|far|big|small|wide|narrow)\b|\bpercent(age)?\b|\bby how\b|\bwhat size\b")
 ANAPHORA = re.compile(
     r"^\s*(and|what about|how about|also)\b|\b(it|its|it's|this|that|these|those|them|they|one|ones|same)\b"
 )
@@ -83,6 +87,7 @@ class Query:
     group_name: str = ""
     content_words: int = 0
     named_directly: bool = False  # an entry is named by the question's own words, not only through a synonym
+    quantity: bool = False  # asks for an amount that is not a dose or a count ("how much smaller?")
 
 
 def heading_variants(head: str) -> list[list[str]]:
@@ -264,10 +269,13 @@ class Understander:
         best = scored[ranked[0]]
         return tuple(cid for cid in ranked if scored[cid] == best), best[0] >= 2.0
 
-    def find_section(self, text: str) -> tuple[tuple[str, ...] | None, float]:
-        """The listable section whose heading words the question covers best; (path, share of heading)."""
+    def find_section(self, text: str, asked: list[str] = ()) -> tuple[tuple[str, ...] | None, float]:  # type: ignore[assignment]
+        """The listable section whose heading words the question covers best; (path, share of heading).
+        Between headings covered equally, the one named right after "list of" / "all" / "every" wins: "the list
+        of symptoms this can cause" asks for Symptoms, not Causes."""
         have = {stem(w) for w in words(text) if w not in STOPWORDS}
-        best: tuple[tuple[str, ...] | None, tuple[float, float, int]] = (None, (0.0, 0.0, 0))
+        objects = {stem(w) for pair in LIST_OBJECT.findall(" ".join(asked)) for w in pair if w}
+        best: tuple[tuple[str, ...] | None, tuple[float, int, float, int]] = (None, (0.0, 0, 0.0, 0))
         for path in self.sections:
             head = re.sub(r"^[A-Z]\.\s+", "", path[-1])
             share, got = 0.0, 0.0
@@ -283,7 +291,7 @@ class Understander:
             for inner in re.findall(r"\((.*?)\)", head):  # "(FAQs)": the short name alone is the heading
                 if {stem(w) for w in words(inner)} <= have:
                     share = 1.0
-            key = (share, got, -len(path))
+            key = (share, len(objects & {stem(w) for w in words(head)}), got, -len(path))
             if got > 0 and key > best[1]:
                 best = (path, key)
         return best[0], best[1][0]
@@ -356,7 +364,7 @@ class Understander:
         # names come from the question itself and from short synonym swaps ("tylenol" -> acetaminophen)
         swaps = [w for s in self.lay_phrases(toks) if len(s.expansion.split()) <= 2 for w in words(s.expansion)]
         entries, full_name = self.find_entries(toks + swaps)
-        section, share = self.find_section(text)
+        section, share = self.find_section(text, toks)
         if section is None or (share < 0.5 and not self._head_noun_named(section, text)):
             section = None
         intent = "lookup"
@@ -396,7 +404,8 @@ class Understander:
         return Query(q, text, intent, section, entries, self.known_share(toks), self.foreign(toks), excluded,
                      lay, full_name, defines, narrowed, notice, advice=advice, group=group, group_name=group_name,
                      anchored=any(w in self.anchors for w in toks) or bool(SUBJECT_CUE.search(corrected)),
-                     content_words=content_n, named_directly=bool(entries) and bool(self.find_entries(toks)[0]))
+                     content_words=content_n, named_directly=bool(entries) and bool(self.find_entries(toks)[0]),
+                     quantity=intent == "lookup" and bool(QUANTITY_CUE.search(corrected)))
 
     def read_with_history(self, question: str, history: list[str], limit: int, max_history: int) -> Query:
         """Read a question; if it leans on the conversation ('its dose?', 'and X?'), borrow the subject."""
