@@ -32,6 +32,8 @@ INJECTION = re.compile(
 
 FIGURE = re.compile(r"(?<![A-Za-z\d])\d")  # a number, not the digit of a level name ("L1")
 FIGURE_BONUS = 0.03  # about the fused-score gap between the first and third rank
+ADVICE_WINDOW = 5  # an advice line this far down the ranking may still be the answer to "should I ...?"
+ADVICE_CLOSENESS = 0.7  # ...if its similarity is at least this share of the best hit's
 Progress = Callable[[str], None]
 
 
@@ -158,6 +160,7 @@ class Engine:
         onnx_ok = bool(idx.manifest.get("onnx", {}).get("ok"))
         self._encode = query_encoder(self.config.index_dir, onnx_ok and self.use_onnx).encode
         self.retriever = Retriever(idx, self._encode)
+        self._position = {c.id: i for i, c in enumerate(idx.chunks)}
         cal = idx.manifest.get("calibration", {})
         self.threshold = float(cal.get("threshold", 0.0))
         urgent = [c for c in idx.chunks if "doctor" in c.section_path.lower() and c.kind == "prose"]
@@ -203,6 +206,17 @@ class Engine:
         ok = in_scope(q, best_dense, self.threshold) and not INJECTION.search(q.question)
         return compose(q, hits, ok, flags, self.context)
 
+    def _advice_first(self, hits: list[Hit]) -> list[Hit]:
+        """'Can I take extra ibuprofen on my own?', 'heat or ice before exercise?': the article's do/avoid line on
+        it answers before the entry itself, when one ranks in the top five and reads nearly as close as the best."""
+        near = [h for h in hits[:ADVICE_WINDOW] if h.chunk.section in self.understander.advice_sections]
+        if not near or near[0] is hits[0]:
+            return hits
+        line = max(near, key=lambda h: h.dense)
+        if line is hits[0] or line.dense < ADVICE_CLOSENESS * max(h.dense for h in hits):
+            return hits
+        return [line, *(h for h in hits if h is not line)]
+
     def retrieve(self, q: Any) -> list[Hit]:
         vec = self.embed_query(q.text)
         keep = None
@@ -219,15 +233,24 @@ class Engine:
         base = keep
         keep = lambda c: c.text not in disclaimers and (base is None or base(c))  # noqa: E731
         hits = self.retriever.search(vec, q.text, k=max(self.config.top_k, 8), keep=keep)
-        if q.quantity:  # a sentence stating a figure answers "how much"; one without a figure cannot
-            hits = sorted(hits, key=lambda h: -(h.score + (FIGURE_BONUS if FIGURE.search(h.chunk.text) else 0.0)))
         if q.entries and not q.named_full:  # a distinctive word of a name: a nudge, not a verdict
             bonus = {cid: 0.02 for cid in q.entries}
             hits = sorted(hits, key=lambda h: -(h.score + bonus.get(h.chunk.id, 0.0)))
         elif q.entries:  # a named entry outranks whatever merely resembles the question
             named = {cid: i for i, cid in enumerate(q.entries)}
-            by_id = {c.id: c for c in self.retriever.index.chunks}
             present = {h.chunk.id for h in hits}
-            extra = [Hit(by_id[cid], hits[0].score if hits else 1.0, 1.0, 0.0) for cid in q.entries if cid not in present]
+            extra = [self._pinned(cid, vec, hits) for cid in q.entries if cid not in present]
             hits = sorted(hits + extra, key=lambda h: (h.chunk.id not in named, named.get(h.chunk.id, 0), -h.score))
+        if q.quantity and not q.named_full:  # a sentence stating a figure answers "how much"; one without cannot
+            hits = sorted(hits, key=lambda h: -(h.score + (FIGURE_BONUS if FIGURE.search(h.chunk.text) else 0.0)))
+        if q.advice and hits:
+            hits = self._advice_first(hits)
+        if q.term:  # the sentence defining the term asked about comes first
+            hits = [self._pinned(q.term, vec, hits), *(h for h in hits if h.chunk.id != q.term)]
         return hits
+
+    def _pinned(self, cid: str, vec: np.ndarray, hits: list[Hit]) -> Hit:
+        """A hit for a chunk the question names outright, ranked first whatever retrieval scored."""
+        i = self._position[cid]
+        dense = float(self.retriever.index.vectors[i] @ vec)
+        return Hit(self.retriever.index.chunks[i], hits[0].score if hits else 1.0, dense, 0.0)

@@ -52,12 +52,17 @@ DOSE_CUE = re.compile(
     r"\bdos(e|es|age|ing)\b|\bhow much\b|\bhow many (mg|milligrams?|pills?|tablets?|grams?)\b|\bmg\b|\bmax(imum)?\b"
     r"|\bhow often\b.*\btake\b|\btake \d|\bmcg\b|\biu\b|\b\d+\s*(mg|g|mcg|iu|ml)\b|\bhow (many|much) .*\b(day|daily)\b"
 )
+# a sentence that defines a term: "The posterolateral quadrant refers to ...", "The neural foramen is an ..."
+DEFINITION = re.compile(r"^(?:The |A |An )?(.{3,80}?) (?:refers to|is an?|is the|describes|means|is defined as|is called)\b")
+# a term the patient quotes from a report: 'posterolateral'
+QUOTED = re.compile(r"(?:^|\s)['\"“‘]([A-Za-z][^'\"”’]{1,58}[A-Za-z])['\"”’](?![A-Za-z])")
 # "how much does it narrow?": the answer is a figure
 QUANTITY_CUE = re.compile(r"\bhow (much|far|big|small|wide|narrow)\b|\bpercent(age)?\b|\bby how\b|\bwhat size\b")
 ANAPHORA = re.compile(
     r"^\s*(and|what about|how about|also)\b|\b(it|its|it's|this|that|these|those|them|they|one|ones|same)\b"
 )
 GENERIC_NAME_WORDS = frozenset(stem(w) for w in ["test", "tests", "therapy", "pain", "disease", "syndrome"])
+ADVICE_HEADING = re.compile(r"\b(avoid|prevent\w*)\b", re.IGNORECASE)
 # a spinal level: "L1", "C5-C6", "L5/S1"
 LEVEL = re.compile(r"\b([ctls])\s?(\d{1,2})\b", re.IGNORECASE)
 DOSE_PATTERN = re.compile(r"\d[\d.,–-]*\s*(mg|g|mcg|iu|ml|million)\b", re.IGNORECASE)
@@ -88,6 +93,7 @@ class Query:
     content_words: int = 0
     named_directly: bool = False  # an entry is named by the question's own words, not only through a synonym
     quantity: bool = False  # asks for an amount that is not a dose or a count ("how much smaller?")
+    term: str = ""  # id of the article sentence defining the term the question asks the meaning of
 
 
 def heading_variants(head: str) -> list[list[str]]:
@@ -150,7 +156,25 @@ class Understander:
             if c.group:
                 self.groups.setdefault(c.group, []).append(c)
         self.heading_words = {stem(w) for path in self.sections for h in path for w in words(h)}
+        # sections of everyday advice ("What to Do and What to Avoid", "Prevention Strategies")
+        self.advice_sections = {c.section for c in chunks if ADVICE_HEADING.search(" ".join(c.section))}
         self.levels = {f"{a}{n}".lower() for c in chunks for a, n in LEVEL.findall(c.text)}  # the article's: L1, L2
+        self.terms = [(c.id, {stem(w) for w in words(m.group(1)) if w not in STOPWORDS})
+                      for c in chunks if c.kind == "prose" and (m := DEFINITION.match(c.text))]
+
+    def find_term(self, question: str, toks: list[str]) -> tuple[str, int]:
+        """The defining sentence for the term a 'what does X mean?' question asks about (or a quoted term), and how
+        many of the term's words the question names; at least half of the term must be named."""
+        quoted = QUOTED.findall(question)
+        if not (quoted or DEFINE_CUE.search(" ".join(toks))):
+            return "", 0
+        have = {stem(w) for w in (words(" ".join(quoted)) if quoted else toks) if w not in STOPWORDS}
+        best, key = "", (0.0, 0)
+        for cid, ws in self.terms:
+            hit = len(ws & have)
+            if ws and 2 * hit >= len(ws) and (hit / len(ws), hit) > key:
+                best, key = cid, (hit / len(ws), hit)
+        return best, key[1]
 
     def other_levels(self, text: str) -> tuple[str, ...]:
         """Spinal levels the question names when none of them is one the article is about ("my C5-C6 disc")."""
@@ -390,6 +414,11 @@ class Understander:
             entries = ()
         if intent not in ("count", "list"):
             group, group_name = (), ""
+        term, term_words = self.find_term(q, toks) if intent == "lookup" else ("", 0)
+        if term and entries and term_words < 2 and not QUOTED.search(q):  # "what does MRI mean?" names the entry
+            term = ""
+        if term:  # "my MRI report says <the diagnosis>; what does that mean?" asks for the definition, not the MRI
+            entries, full_name = (), False
         narrowed = intent == "list" and bool(PICK_CUE.search(corrected))
         joined = f" {corrected} "
         excluded = tuple(sorted(w for w in self.not_covered if f" {w} " in joined)) + self.other_levels(q)
@@ -405,7 +434,7 @@ class Understander:
                      lay, full_name, defines, narrowed, notice, advice=advice, group=group, group_name=group_name,
                      anchored=any(w in self.anchors for w in toks) or bool(SUBJECT_CUE.search(corrected)),
                      content_words=content_n, named_directly=bool(entries) and bool(self.find_entries(toks)[0]),
-                     quantity=intent == "lookup" and bool(QUANTITY_CUE.search(corrected)))
+                     quantity=intent == "lookup" and bool(QUANTITY_CUE.search(corrected)), term=term)
 
     def read_with_history(self, question: str, history: list[str], limit: int, max_history: int) -> Query:
         """Read a question; if it leans on the conversation ('its dose?', 'and X?'), borrow the subject."""
