@@ -23,11 +23,12 @@ def in_scope(query, best_dense: float, threshold: float) -> bool:  # type: ignor
     Otherwise the question must pass the calibrated similarity threshold."""
     if query.excluded:
         return False
-    few = len(query.foreign) <= FOREIGN_SHARE * max(query.content_words, 1)
+    # one unknown word, or a small share of them ("does fixing my posture matter?")
+    few = len(query.foreign) <= max(1.0, FOREIGN_SHARE * query.content_words)
+    # a part of an entry's name ("numb" of Groin Numbness) does not outweigh "carpal tunnel in my wrist";
+    # it does outweigh one misspelt word ("straight leg rase test")
     named = query.entries and (query.named_full or (query.named_directly and few))
     if query.foreign and not named:
-        # a part of an entry's name ("numb" of Groin Numbness) does not outweigh "carpal tunnel in my wrist";
-        # it does outweigh one misspelt word ("straight leg rase test")
         # a patient's story about their back may mention a warehouse or a toddler; a question about
         # another disease rarely names the spine, and its unknown word is most of what it says
         incidental = (
