@@ -206,16 +206,21 @@ class Engine:
         ok = in_scope(q, best_dense, self.threshold) and not INJECTION.search(q.question)
         return compose(q, hits, ok, flags, self.context)
 
-    def _advice_first(self, hits: list[Hit]) -> list[Hit]:
+    def _advice_first(self, hits: list[Hit], entries: tuple[str, ...], text: str, vec: np.ndarray) -> list[Hit]:
         """'Can I take extra ibuprofen on my own?', 'heat or ice before exercise?': the article's do/avoid line on
-        it answers before the entry itself, when one ranks in the top five and reads nearly as close as the best."""
-        near = [h for h in hits[:ADVICE_WINDOW] if h.chunk.section in self.understander.advice_sections]
-        if not near or near[0] is hits[0]:
-            return hits
-        line = max(near, key=lambda h: h.dense)
-        if line is hits[0] or line.dense < ADVICE_CLOSENESS * max(h.dense for h in hits):
-            return hits
-        return [line, *(h for h in hits if h is not line)]
+        it answers first. For a named drug or therapy, the line that names it (or its class: "NSAIDs" for
+        Ibuprofen (NSAID)); else a line in the top five that reads nearly as close as the best hit."""
+        lines = [self._pinned(cid, vec, hits) for cid in self.understander.advice_lines(entries, text)]
+        if lines:
+            line = max(lines, key=lambda h: h.dense)
+        else:
+            near = [h for h in hits[:ADVICE_WINDOW] if h.chunk.section in self.understander.advice_sections]
+            if not near or near[0] is hits[0]:
+                return hits
+            line = max(near, key=lambda h: h.dense)
+            if line.dense < ADVICE_CLOSENESS * max(h.dense for h in hits):
+                return hits
+        return [line, *(h for h in hits if h.chunk.id != line.chunk.id)]
 
     def retrieve(self, q: Any) -> list[Hit]:
         vec = self.embed_query(q.text)
@@ -233,6 +238,11 @@ class Engine:
         base = keep
         keep = lambda c: c.text not in disclaimers and (base is None or base(c))  # noqa: E731
         hits = self.retriever.search(vec, q.text, k=max(self.config.top_k, 8), keep=keep)
+        if q.causal and q.section and not q.entries:  # "could my job have caused this?": an entry of Causes answers
+            sec = q.section
+            # the cause asked about is named in the patient's words ("bending and twisting"): lexical match decides
+            inside = sorted((h for h in hits[:ADVICE_WINDOW] if h.chunk.section[: len(sec)] == sec), key=lambda h: -h.lexical)
+            hits = inside + [h for h in hits if h not in inside]
         if q.entries and not q.named_full:  # a distinctive word of a name: a nudge, not a verdict
             bonus = {cid: 0.02 for cid in q.entries}
             hits = sorted(hits, key=lambda h: -(h.score + bonus.get(h.chunk.id, 0.0)))
@@ -244,7 +254,7 @@ class Engine:
         if q.quantity and not q.named_full:  # a sentence stating a figure answers "how much"; one without cannot
             hits = sorted(hits, key=lambda h: -(h.score + (FIGURE_BONUS if FIGURE.search(h.chunk.text) else 0.0)))
         if q.advice and hits:
-            hits = self._advice_first(hits)
+            hits = self._advice_first(hits, q.entries, q.text, vec)
         if q.term:  # the sentence defining the term asked about comes first
             hits = [self._pinned(q.term, vec, hits), *(h for h in hits if h.chunk.id != q.term)]
         return hits

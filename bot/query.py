@@ -24,13 +24,15 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\uf
 COUNT_CUE = re.compile(r"\bhow many\b(?! (times|days|weeks|months|years|hours|minutes|sessions|mg|milligrams)\b)"
                        r"|\bnumber of\b|\bcount\b")
 LIST_CUE = re.compile(
-    r"^\s*(what|which)\b(?! (makes?|happens|does|did|is|was)\b)|\bwhich\b|\blist\b|\b(all|every)\b|\boptions\b|\bways\b|\bname (the|all|some)\b|\bany\b"
+    r"^\s*(what|which)\b(?! (makes?|happens|does|did|is|was)\b)|\bwhich\b|\blist\b|\b(all|every)\b(?! (the )?(day|days|week|weeks|weekend|weekends|night|nights|morning|mornings|time|year|month|hour|single|other|now)\b)|\boptions\b|\bways\b|\bname (the|all|some)\b|\bany\b"
     r"|\bare there\b|\bhow (can|do|could|should) i\b|\bavailable\b"
 )
+MINE = {"her": "my", "his": "my", "their": "my", "your": "my", "our": "my", "mom's": "my", "dad's": "my"}
 ADVICE_CUE = re.compile(
     r"\b(should i|can i|could i|may i|do i need|is it (ok|okay|safe|bad|good|fine|wise|better|worse|normal)"
-    r"|is (that|this) (a problem|ok|okay|bad|safe|normal|risky|harmful)|(bad|good) idea|(ok|okay|safe|bad) for me"
-    r"|my (back|spine|pain|legs?|hips?|groin|thighs?|nerves?|condition|symptoms?|posture))\b"
+    r"|is (that|this|it) (a problem|ok|okay|alright|all right|fine|bad|safe|normal|risky|harmful)|(bad|good) idea"
+    r"|(ok|okay|safe|bad) for (me|her|him)"
+    r"|(my|her|his) (back|spine|pain|legs?|hips?|groin|thighs?|nerves?|condition|symptoms?|posture))\b"
 )
 # "...for this condition", "could my job have caused this": the question is about the article's subject
 SUBJECT_CUE = re.compile(r"\b(this|my|the) (condition|problem|back problem|diagnosis|narrowing)\b|\bcaused (this|it)\b"
@@ -45,7 +47,8 @@ LIST_OBJECT = re.compile(r"\b(?:list of|all(?: of)?(?: the| your)?|every|each)\s
 SINGLE_CUE = re.compile(r"^\s*(what|which)('s| is| does| exactly is| was)\b")
 # "which exercise is safest for my hips?": pick inside the list rather than print all of it
 PICK_CUE = re.compile(
-    r"\b(best|most|better|worst|strongest|safest|good for|helps? (with|for)|works? (best|for)|which (one|ones)( (is|are|would|should|will|helps?|works?|do|does|can)\b|$))\b"
+    r"\b(best|most|better|worst|strongest|safest|good for|helps? (with|for)|(?<!n't )(?<!not )works? (best|for)"
+    r"|which (one|ones)( (would|should|will|helps?|works?|do|does|can)\b|$))\b"
     r"|\bwhich \w+ (is|does|helps|works|should)\b|\bfor (my|the|a) \w+"
 )
 DOSE_CUE = re.compile(
@@ -56,6 +59,9 @@ DOSE_CUE = re.compile(
 DEFINITION = re.compile(r"^(?:The |A |An )?(.{3,80}?) (?:refers to|is an?|is the|describes|means|is defined as|is called)\b")
 # a term the patient quotes from a report: 'posterolateral'
 QUOTED = re.compile(r"(?:^|\s)['\"“‘]([A-Za-z][^'\"”’]{1,58}[A-Za-z])['\"”’](?![A-Za-z])")
+COMPARE_CUE = re.compile(r"\b(apart|tell the difference|difference between|(the )?same as|similar to|compared? (to|with)"
+                         r"|versus|vs)\b")
+CAUSAL_CUE = re.compile(r"\b(caused?|causing|give me|gave me|brought on|bring on|lead to|led to)\b (this|it|my)\b")
 # "how much does it narrow?": the answer is a figure
 QUANTITY_CUE = re.compile(r"\bhow (much|far|big|small|wide|narrow)\b|\bpercent(age)?\b|\bby how\b|\bwhat size\b")
 ANAPHORA = re.compile(
@@ -94,6 +100,8 @@ class Query:
     named_directly: bool = False  # an entry is named by the question's own words, not only through a synonym
     quantity: bool = False  # asks for an amount that is not a dose or a count ("how much smaller?")
     term: str = ""  # id of the article sentence defining the term the question asks the meaning of
+    causal: bool = False  # "could X have caused this?": asks whether something is a cause of the condition
+    compares: bool = False  # "does X feel the same as this?": sets this condition beside something else
 
 
 def heading_variants(head: str) -> list[list[str]]:
@@ -158,6 +166,7 @@ class Understander:
         self.heading_words = {stem(w) for path in self.sections for h in path for w in words(h)}
         # sections of everyday advice ("What to Do and What to Avoid", "Prevention Strategies")
         self.advice_sections = {c.section for c in chunks if ADVICE_HEADING.search(" ".join(c.section))}
+        self.advice_stems = {c.id: {stem(w) for w in words(c.text)} for c in chunks if c.section in self.advice_sections}
         self.levels = {f"{a}{n}".lower() for c in chunks for a, n in LEVEL.findall(c.text)}  # the article's: L1, L2
         self.terms = [(c.id, {stem(w) for w in words(m.group(1)) if w not in STOPWORDS})
                       for c in chunks if c.kind == "prose" and (m := DEFINITION.match(c.text))]
@@ -175,6 +184,17 @@ class Understander:
             if ws and 2 * hit >= len(ws) and (hit / len(ws), hit) > key:
                 best, key = cid, (hit / len(ws), hit)
         return best, key[1]
+
+    def advice_lines(self, entries: tuple[str, ...], text: str) -> list[str]:
+        """Do/avoid and prevention lines that name one of these entries as the question does, or its class
+        ("NSAIDs" for Ibuprofen (NSAID))."""
+        asked = {stem(w) for w in words(text)}
+        names = {stem(w) for cid in entries for w in words(self.chunks[cid].title) if w not in STOPWORDS}
+        # a word only this entry's name has, that the question uses ("yoga", not "gentle" of Gentle Hatha)
+        names = {w for w in names if self.name_df[w] == 1 and w in asked}
+        names |= {stem(w) for cid in entries for t in self.tags if cid in self.tags[t] for w in words(t)}
+        names -= GENERIC_NAME_WORDS
+        return [cid for cid, ws in self.advice_stems.items() if names & ws]
 
     def other_levels(self, text: str) -> tuple[str, ...]:
         """Spinal levels the question names when none of them is one the article is about ("my C5-C6 disc")."""
@@ -238,7 +258,8 @@ class Understander:
         return [w if w in self.lay_words else self.vocab.correct(w) for w in words(text)]
 
     def lay_phrases(self, toks: list[str]) -> list[Synonym]:
-        joined = f" {' '.join(toks)} "
+        # a caregiver's "on her own", "her stomach" are the table's "on my own", "my stomach"
+        joined = f" {' '.join(MINE.get(t, t) for t in toks)} "
         found = [s for s in self.synonyms if f" {' '.join(s.phrase)} " in joined]
         # "fizzy drinks" found: "fizzy" inside it is the same words, not a second piece of evidence
         return [s for s in found if not any(
@@ -421,7 +442,9 @@ class Understander:
             entries, full_name = (), False
         narrowed = intent == "list" and bool(PICK_CUE.search(corrected))
         joined = f" {corrected} "
-        excluded = tuple(sorted(w for w in self.not_covered if f" {w} " in joined)) + self.other_levels(q)
+        stems = {stem(w) for w in toks}  # "beers", "flights" are the list's "beer", "flight"
+        excluded = tuple(sorted(w for w in self.not_covered if f" {w} " in joined or (" " not in w and stem(w) in stems)))
+        excluded += self.other_levels(q)
         if intent == "dose" or any(self.chunks[e].section in self.dosed for e in entries):
             # the article's doses are adult doses: a child's dose, or a drug in pregnancy, is not in it
             excluded += tuple(w for w in toks if w in self.dose_populations)
@@ -434,7 +457,9 @@ class Understander:
                      lay, full_name, defines, narrowed, notice, advice=advice, group=group, group_name=group_name,
                      anchored=any(w in self.anchors for w in toks) or bool(SUBJECT_CUE.search(corrected)),
                      content_words=content_n, named_directly=bool(entries) and bool(self.find_entries(toks)[0]),
-                     quantity=intent == "lookup" and bool(QUANTITY_CUE.search(corrected)), term=term)
+                     quantity=intent == "lookup" and bool(QUANTITY_CUE.search(corrected)), term=term,
+                     causal=intent == "lookup" and bool(CAUSAL_CUE.search(corrected)),
+                     compares=bool(COMPARE_CUE.search(corrected)))
 
     def read_with_history(self, question: str, history: list[str], limit: int, max_history: int) -> Query:
         """Read a question; if it leans on the conversation ('its dose?', 'and X?'), borrow the subject."""

@@ -31,8 +31,10 @@ def in_scope(query, best_dense: float, threshold: float) -> bool:  # type: ignor
     if query.foreign and not named:
         # a patient's story about their back may mention a warehouse or a toddler; a question about
         # another disease rarely names the spine, and its unknown word is most of what it says
+        # ...but "does kidney stone pain feel the same as this?" asks about the other condition
         incidental = (
-            (query.anchored or query.advice or query.lay)
+            not query.compares
+            and (query.anchored or query.advice or query.lay)
             and few
             and min(english_zipf(w) for w in query.foreign) >= REAL_WORD_ZIPF  # a drug or disease name never is
         )

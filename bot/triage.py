@@ -30,7 +30,7 @@ WEAKER = (r"\b(weaker|weakening|getting weak|giving (way|out)|gave way|buckl\w*|
           r"worse and worse|more and more)\b")
 SEVERE = (r"\b(severe|unbearable|excruciating|worst|agoni\w*|terrible|extreme|intense|constant)\b"
           r"|\b(10|9|ten|nine) ?(out of|/) ?(10|ten)\b")
-UNRELIEVED = (r"(nothing helps|not (going away|helping|relieved|better|stopping)|doesn'?t (go away|help|stop|ease)|"
+UNRELIEVED = (r"(nothing (helps|is helping|works|is working|touches it)|not (going away|helping|relieved|better|stopping)|doesn'?t (go away|help|stop|ease)|"
               r"won'?t (go away|stop|ease)|even (at|with|when) (rest|resting|lying)|unrelieved|unremitting|"
               r"day and night|all night|"
               r"\b(on|taking|took|lying|resting|rest)\b.{0,60}\bstill\b|"
