@@ -30,8 +30,12 @@ INJECTION = re.compile(
     re.IGNORECASE,
 )
 
-FIGURE = re.compile(r"(?<![A-Za-z\d])\d")  # a number, not the digit of a level name ("L1")
-FIGURE_BONUS = 0.03  # about the fused-score gap between the first and third rank
+# what a sentence must state to answer a question that wants a figure or a place
+STATES = {
+    "figure": re.compile(r"(?<![A-Za-z\d])\d"),  # a number, not the digit of a level name ("L1")
+    "place": re.compile(r"\b(toward|towards|radiat\w*|travel\w*|into the|to the (groin|thigh|leg|abdomen))\b"),
+}
+STATES_BONUS = 0.05  # about the fused-score gap between the first and fifth rank
 ADVICE_WINDOW = 5  # an advice line this far down the ranking may still be the answer to "should I ...?"
 ADVICE_CLOSENESS = 0.7  # ...if its similarity is at least this share of the best hit's
 Progress = Callable[[str], None]
@@ -251,8 +255,9 @@ class Engine:
             present = {h.chunk.id for h in hits}
             extra = [self._pinned(cid, vec, hits) for cid in q.entries if cid not in present]
             hits = sorted(hits + extra, key=lambda h: (h.chunk.id not in named, named.get(h.chunk.id, 0), -h.score))
-        if q.quantity and not q.named_full:  # a sentence stating a figure answers "how much"; one without cannot
-            hits = sorted(hits, key=lambda h: -(h.score + (FIGURE_BONUS if FIGURE.search(h.chunk.text) else 0.0)))
+        if q.wants and not q.named_full:  # "how much": a sentence stating a figure answers; one without cannot
+            states = STATES[q.wants]
+            hits = sorted(hits, key=lambda h: -(h.score + (STATES_BONUS if states.search(h.chunk.text) else 0.0)))
         if q.advice and hits:
             hits = self._advice_first(hits, q.entries, q.text, vec)
         if q.term:  # the sentence defining the term asked about comes first

@@ -58,6 +58,36 @@ def english_zipf(word: str) -> float:
     return float(zipf_frequency(word, "en"))
 
 
+COMMON_WORDS = 3000  # the most frequent English words: a rare word one edit from one of them is its misspelling
+MISSPELT_ZIPF = 2.6  # ...rare meaning this (disease and drug names, "creatine" 2.8, "shingles" 3.1, sit above)
+
+
+@lru_cache(maxsize=1)
+def _common_by_length() -> dict[int, list[str]]:
+    from wordfreq import top_n_list
+
+    out: dict[int, list[str]] = {}
+    for w in top_n_list("en", COMMON_WORDS):
+        if w.isalpha():
+            out.setdefault(len(w), []).append(w)
+    return out
+
+
+def misspelt_common(word: str) -> bool:
+    """'somthing', 'recomend': one edit from a frequent English word (and long enough not to be a short name)."""
+    if len(word) < 6 or english_zipf(word) >= MISSPELT_ZIPF:
+        return False
+    by_len = _common_by_length()
+    return any(_edit_distance(word, c, 1) <= 1 and not _inflected(word, c)
+               for n in (len(word) - 1, len(word), len(word) + 1) for c in by_len.get(n, ()) if c != word)
+
+
+def _inflected(a: str, b: str) -> bool:
+    """'tunnel'/'tunnels': a plural or past form is the same word, not a misspelling of it."""
+    short, long_ = sorted((a, b), key=len)
+    return long_[: len(short)] == short and long_[len(short) :] in ("s", "d")
+
+
 @dataclass(frozen=True)
 class Synonym:
     phrase: tuple[str, ...]  # folded words of the lay phrase

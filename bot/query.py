@@ -14,6 +14,7 @@ from .lexicon import (
     Vocabulary,
     english_zipf,
     fold,
+    misspelt_common,
     stem,
     words,
 )
@@ -24,13 +25,13 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\uf
 COUNT_CUE = re.compile(r"\bhow many\b(?! (times|days|weeks|months|years|hours|minutes|sessions|mg|milligrams)\b)"
                        r"|\bnumber of\b|\bcount\b")
 LIST_CUE = re.compile(
-    r"^\s*(what|which)\b(?! (makes?|happens|does|did|is|was)\b)|\bwhich\b|\blist\b|\b(all|every)\b(?! (the )?(day|days|week|weeks|weekend|weekends|night|nights|morning|mornings|time|year|month|hour|single|other|now)\b)|\boptions\b|\bways\b|\bname (the|all|some)\b|\bany\b"
+    r"^\s*(what|which)\b(?! (makes?|happens|does|did|is|was)\b)|\bwhich\b|\blist\b|(?<!\bat )\b(all|every)\b(?! (the )?(day|days|week|weeks|weekend|weekends|night|nights|morning|mornings|time|year|month|hour|single|other|now)\b)|\boptions\b|\bways\b|\bname (the|all|some)\b|\bany\b"
     r"|\bare there\b|\bhow (can|do|could|should) i\b|\bavailable\b"
 )
 MINE = {"her": "my", "his": "my", "their": "my", "your": "my", "our": "my", "mom's": "my", "dad's": "my"}
 ADVICE_CUE = re.compile(
     r"\b(should i|can i|could i|may i|do i need|is it (ok|okay|safe|bad|good|fine|wise|better|worse|normal)"
-    r"|is (that|this|it) (a problem|ok|okay|alright|all right|fine|bad|safe|normal|risky|harmful)|(bad|good) idea"
+    r"|is (that|this|it) (a problem|ok|okay|alright|all right|fine|cool|bad|safe|normal|risky|harmful)|(bad|good) idea"
     r"|(ok|okay|safe|bad) for (me|her|him)"
     r"|(my|her|his) (back|spine|pain|legs?|hips?|groin|thighs?|nerves?|condition|symptoms?|posture))\b"
 )
@@ -43,6 +44,10 @@ CLAUSE_CUE = re.compile(r"^\s*(what|which|how|why|when|where|who|whose|is|are|am
                         r"|may|might|tell|explain|give|show|describe|i|i'm|my|it|its|this|that|the|a|an)\b")
 # the thing a list request names: "the full list of symptoms", "all the causes", "every test"
 LIST_OBJECT = re.compile(r"\b(?:list of|all(?: of)?(?: the| your)?|every|each)\s+(?:(?:types?|kinds?|sorts?) of )?(\w+)(?: (\w+))?")
+# "all of them pls", "every single one": the whole list, whatever else the question names or weighs
+ALL_CUE = re.compile(r"\b(all of (them|those|these)|every (single )?one|each one|full list|complete list|whole list|all \w+ of them)\b")
+# "what types of shoes": "types of" classifies something else, it does not name the article's Types section
+CLASSIFIER = re.compile(r"\b(types?|kinds?|sorts?) of (\w+)")
 # "What is X?" asks about one thing, even when X repeats a heading's words
 SINGLE_CUE = re.compile(r"^\s*(what|which)('s| is| does| exactly is| was)\b")
 # "which exercise is safest for my hips?": pick inside the list rather than print all of it
@@ -64,11 +69,22 @@ COMPARE_CUE = re.compile(r"\b(apart|tell the difference|difference between|(the 
 CAUSAL_CUE = re.compile(r"\b(caused?|causing|give me|gave me|brought on|bring on|lead to|led to)\b (this|it|my)\b")
 # "how much does it narrow?": the answer is a figure
 QUANTITY_CUE = re.compile(r"\bhow (much|far|big|small|wide|narrow)\b|\bpercent(age)?\b|\bby how\b|\bwhat size\b")
+# "where does the nerve go?": the answer is a direction or destination
+PLACE_CUE = re.compile(r"\bwhere (does|do|did|will|would|can)\b.*\b(go|goes|going|travel\w*|run|runs|lead|leads|end up|spread\w*|"
+                       r"radiat\w*|come out|exit\w*)\b")
+WANTS = {"figure": QUANTITY_CUE, "place": PLACE_CUE}
 ANAPHORA = re.compile(
     r"^\s*(and|what about|how about|also)\b|\b(it|its|it's|this|that|these|those|them|they|one|ones|same)\b"
 )
+# a pronoun ("how does that one work?") points at the thing named before, which is then pinned
+POINTS_BACK = re.compile(r"\b(it|its|it's|that|this|they|them|those|these)\b")
 GENERIC_NAME_WORDS = frozenset(stem(w) for w in ["test", "tests", "therapy", "pain", "disease", "syndrome"])
 ADVICE_HEADING = re.compile(r"\b(avoid|prevent\w*)\b", re.IGNORECASE)
+# a group the drug would be given to: "for my toddler", "give the baby", "can my dog take", "a child's dose"
+RECIPIENT = r"\b(for|give|giving|gave|to)\b( \w+){{0,4}} {w}\b|\b{w}'s\b|\b{w} (take|takes|taking|have|has|use|uses|dose)\b"
+SELF_STATES = frozenset({"pregnant", "pregnancy", "breastfeeding", "nursing"})  # the patient's own state
+ACRONYM_ZIPF = 3.5  # initials that spell a common word ("tens") are not taken as a name
+DERIVED_PREFIX = 7  # letters two words must share to be one family ("physiotherap-y/-ist")
 # a spinal level: "L1", "C5-C6", "L5/S1"
 LEVEL = re.compile(r"\b([ctls])\s?(\d{1,2})\b", re.IGNORECASE)
 DOSE_PATTERN = re.compile(r"\d[\d.,–-]*\s*(mg|g|mcg|iu|ml|million)\b", re.IGNORECASE)
@@ -98,7 +114,7 @@ class Query:
     group_name: str = ""
     content_words: int = 0
     named_directly: bool = False  # an entry is named by the question's own words, not only through a synonym
-    quantity: bool = False  # asks for an amount that is not a dose or a count ("how much smaller?")
+    wants: str = ""  # the kind of answer asked for: "figure" ("how much smaller?"), "place" ("where does it go?")
     term: str = ""  # id of the article sentence defining the term the question asks the meaning of
     causal: bool = False  # "could X have caused this?": asks whether something is a cause of the condition
     compares: bool = False  # "does X feel the same as this?": sets this condition beside something else
@@ -138,6 +154,7 @@ class Understander:
         self.anchors = anchors
         self.synonyms = synonyms
         self.vocab_stems = {stem(w) for w in self.vocab.freq}
+        self.prefixes = {w[:DERIVED_PREFIX] for w in self.vocab.freq if len(w) >= DERIVED_PREFIX + 1}
         self.sections = self._list_sections(chunks)
         self.dosed = self._dosed_sections(chunks)
         self.names = self._entry_names(chunks)
@@ -251,6 +268,12 @@ class Understander:
                 ws = [stem(w) for w in words(v) if w not in STOPWORDS]
                 if ws:
                     out.append((c.id, ws))
+            # the initials patients and clinicians use: "PRP" for Platelet-Rich Plasma, "LLLT" for Low-Level Laser Therapy
+            base = re.sub(r"\s*\(.*?\)", "", c.title)
+            initials = "".join(w[0] for w in words(base) if w not in STOPWORDS)
+            proper = all(w[:1].isupper() for w in re.split(r"[\s-]+", base) if w.lower() not in STOPWORDS)  # a name
+            if proper and len(initials) >= 3 and initials.isalpha() and english_zipf(initials) < ACRONYM_ZIPF:
+                out.append((c.id, [initials]))
         return out
 
     # ---- reading one question -----------------------------------------------------------------------------
@@ -275,7 +298,12 @@ class Understander:
             w for w in toks
             if w not in STOPWORDS and w.isalpha() and len(w) > 2 and w not in self.vocab and w not in self.lay_words
             and stem(w) not in self.vocab_stems and FOREIGN_FLOOR <= english_zipf(w) < FOREIGN_ZIPF
+            and not self.derived(w) and not misspelt_common(w)
         )
+
+    def derived(self, word: str) -> bool:
+        """'physiotherapist' of the article's 'physiotherapy': a long shared beginning is the same word family."""
+        return len(word) >= DERIVED_PREFIX + 1 and word[:DERIVED_PREFIX] in self.prefixes
 
     def known_share(self, toks: list[str]) -> float:
         content = [w for w in toks if w not in STOPWORDS and not w.isdigit()]
@@ -319,6 +347,7 @@ class Understander:
         Between headings covered equally, the one named right after "list of" / "all" / "every" wins: "the list
         of symptoms this can cause" asks for Symptoms, not Causes."""
         have = {stem(w) for w in words(text) if w not in STOPWORDS}
+        have -= {stem(kind) for kind, obj in CLASSIFIER.findall(" ".join(asked)) if stem(obj) not in self.topic_stems}
         objects = {stem(w) for pair in LIST_OBJECT.findall(" ".join(asked)) for w in pair if w}
         best: tuple[tuple[str, ...] | None, tuple[float, int, float, int]] = (None, (0.0, 0, 0.0, 0))
         for path in self.sections:
@@ -428,9 +457,9 @@ class Understander:
             section, entries = self.chunks[group[0]].section, ()
         elif COUNT_CUE.search(folded):
             intent = "count"  # answered from the paragraph that introduces a list, if one ranks first
-        elif section and not one_named_inside and not SINGLE_CUE.search(corrected) and (
+        elif section and (ALL_CUE.search(corrected) or not one_named_inside and not SINGLE_CUE.search(corrected) and (
             LIST_CUE.search(corrected) or self._only_heading(section, toks) or self._bare_heading(section, share, toks)
-        ):
+        )):
             intent = "list"
             entries = ()
         if intent not in ("count", "list"):
@@ -440,14 +469,16 @@ class Understander:
             term = ""
         if term:  # "my MRI report says <the diagnosis>; what does that mean?" asks for the definition, not the MRI
             entries, full_name = (), False
-        narrowed = intent == "list" and bool(PICK_CUE.search(corrected))
+        narrowed = intent == "list" and bool(PICK_CUE.search(corrected)) and not ALL_CUE.search(corrected)
         joined = f" {corrected} "
         stems = {stem(w) for w in toks}  # "beers", "flights" are the list's "beer", "flight"
         excluded = tuple(sorted(w for w in self.not_covered if f" {w} " in joined or (" " not in w and stem(w) in stems)))
         excluded += self.other_levels(q)
         if intent == "dose" or any(self.chunks[e].section in self.dosed for e in entries):
             # the article's doses are adult doses: a child's dose, or a drug in pregnancy, is not in it
-            excluded += tuple(w for w in toks if w in self.dose_populations)
+            # ("a toddler to carry" is the patient's life, not who takes the drug)
+            excluded += tuple(w for w in toks if w in self.dose_populations
+                              and (w in SELF_STATES or re.search(RECIPIENT.format(w=re.escape(w)), corrected)))
         lay = tuple(" ".join(s.phrase) for s in self.lay_phrases(toks))
         content = {stem(w) for w in toks if w not in STOPWORDS}
         defines = bool(DEFINE_CUE.search(corrected)) and not entries and bool(content) and content <= self.topic_stems
@@ -457,7 +488,8 @@ class Understander:
                      lay, full_name, defines, narrowed, notice, advice=advice, group=group, group_name=group_name,
                      anchored=any(w in self.anchors for w in toks) or bool(SUBJECT_CUE.search(corrected)),
                      content_words=content_n, named_directly=bool(entries) and bool(self.find_entries(toks)[0]),
-                     quantity=intent == "lookup" and bool(QUANTITY_CUE.search(corrected)), term=term,
+                     wants=next((k for k, cue in WANTS.items() if cue.search(corrected)), "") if intent == "lookup" else "",
+                     term=term,
                      causal=intent == "lookup" and bool(CAUSAL_CUE.search(corrected)),
                      compares=bool(COMPARE_CUE.search(corrected)))
 
@@ -490,7 +522,8 @@ class Understander:
                 # the subject steers retrieval; only a dose pins the answer to that entry (a safety follow-up may
                 # be answered best by an FAQ about it)
                 return replace(query, entries=prev.entries[:1], intent=intent, text=f"{query.text} {names}",
-                               named_full=intent == "dose" or prev.named_full, resolved_from=earlier)
+                               named_full=intent == "dose" or prev.named_full or bool(POINTS_BACK.search(folded)),
+                               resolved_from=earlier)
             if prev.section and not query.section:
                 heading = " ".join(prev.section)
                 intent = "count" if COUNT_CUE.search(folded) else "list"

@@ -28,10 +28,10 @@ SADDLE = r"\b(groin|genitals?|private parts?|between my legs|inner thighs?|butto
 LEGS = r"\b(legs?|feet|foot|knees?)\b"
 WEAKER = (r"\b(weaker|weakening|getting weak|giving (way|out)|gave way|buckl\w*|collaps\w*|progressive\w*|"
           r"worse and worse|more and more)\b")
-SEVERE = (r"\b(severe|unbearable|excruciating|worst|agoni\w*|terrible|extreme|intense|constant)\b"
+SEVERE = (r"\b(severe|unbearable|excruciating|worst|agoni\w*|terrible|extreme|intense|constant|brutal|awful|horrible)\b"
           r"|\b(10|9|ten|nine) ?(out of|/) ?(10|ten)\b")
 UNRELIEVED = (r"(nothing (helps|is helping|works|is working|touches it)|not (going away|helping|relieved|better|stopping)|doesn'?t (go away|help|stop|ease)|"
-              r"won'?t (go away|stop|ease)|even (at|with|when) (rest|resting|lying)|unrelieved|unremitting|"
+              r"won'?t (go away|stop|ease|let up)|even (at|with|when) (rest|resting|lying)|unrelieved|unremitting|"
               r"day and night|all night|"
               r"\b(on|taking|took|lying|resting|rest)\b.{0,60}\bstill\b|"
               r"\b(painkillers?|pain killers?|pills?|medications?|meds|analgesics?|tablets?|ibuprofen|tylenol|"
