@@ -20,6 +20,7 @@ from .embed import DIMENSION, MODEL_NAME, StEncoder, model_path, query_encoder
 from .errors import IndexError_
 from .lexicon import load_synonyms, load_word_list
 from .query import Understander
+from .rerank import rerank
 from .retrieve import Retriever, calibrate, in_scope
 from .schema import Answer, Chunk, Hit
 from .triage import red_flags
@@ -30,14 +31,6 @@ INJECTION = re.compile(
     re.IGNORECASE,
 )
 
-# what a sentence must state to answer a question that wants a figure or a place
-STATES = {
-    "figure": re.compile(r"(?<![A-Za-z\d])\d"),  # a number, not the digit of a level name ("L1")
-    "place": re.compile(r"\b(toward|towards|radiat\w*|travel\w*|into the|to the (groin|thigh|leg|abdomen))\b"),
-}
-STATES_BONUS = 0.05  # about the fused-score gap between the first and fifth rank
-ADVICE_WINDOW = 5  # an advice line this far down the ranking may still be the answer to "should I ...?"
-ADVICE_CLOSENESS = 0.7  # ...if its similarity is at least this share of the best hit's
 Progress = Callable[[str], None]
 
 
@@ -210,22 +203,6 @@ class Engine:
         ok = in_scope(q, best_dense, self.threshold) and not INJECTION.search(q.question)
         return compose(q, hits, ok, flags, self.context)
 
-    def _advice_first(self, hits: list[Hit], entries: tuple[str, ...], text: str, vec: np.ndarray) -> list[Hit]:
-        """'Can I take extra ibuprofen on my own?', 'heat or ice before exercise?': the article's do/avoid line on
-        it answers first. For a named drug or therapy, the line that names it (or its class: "NSAIDs" for
-        Ibuprofen (NSAID)); else a line in the top five that reads nearly as close as the best hit."""
-        lines = [self._pinned(cid, vec, hits) for cid in self.understander.advice_lines(entries, text)]
-        if lines:
-            line = max(lines, key=lambda h: h.dense)
-        else:
-            near = [h for h in hits[:ADVICE_WINDOW] if h.chunk.section in self.understander.advice_sections]
-            if not near or near[0] is hits[0]:
-                return hits
-            line = max(near, key=lambda h: h.dense)
-            if line.dense < ADVICE_CLOSENESS * max(h.dense for h in hits):
-                return hits
-        return [line, *(h for h in hits if h.chunk.id != line.chunk.id)]
-
     def retrieve(self, q: Any) -> list[Hit]:
         vec = self.embed_query(q.text)
         keep = None
@@ -242,27 +219,7 @@ class Engine:
         base = keep
         keep = lambda c: c.text not in disclaimers and (base is None or base(c))  # noqa: E731
         hits = self.retriever.search(vec, q.text, k=max(self.config.top_k, 8), keep=keep)
-        if q.causal and q.section and not q.entries:  # "could my job have caused this?": an entry of Causes answers
-            sec = q.section
-            # the cause asked about is named in the patient's words ("bending and twisting"): lexical match decides
-            inside = sorted((h for h in hits[:ADVICE_WINDOW] if h.chunk.section[: len(sec)] == sec), key=lambda h: -h.lexical)
-            hits = inside + [h for h in hits if h not in inside]
-        if q.entries and not q.named_full:  # a distinctive word of a name: a nudge, not a verdict
-            bonus = {cid: 0.02 for cid in q.entries}
-            hits = sorted(hits, key=lambda h: -(h.score + bonus.get(h.chunk.id, 0.0)))
-        elif q.entries:  # a named entry outranks whatever merely resembles the question
-            named = {cid: i for i, cid in enumerate(q.entries)}
-            present = {h.chunk.id for h in hits}
-            extra = [self._pinned(cid, vec, hits) for cid in q.entries if cid not in present]
-            hits = sorted(hits + extra, key=lambda h: (h.chunk.id not in named, named.get(h.chunk.id, 0), -h.score))
-        if q.wants and not q.named_full:  # "how much": a sentence stating a figure answers; one without cannot
-            states = STATES[q.wants]
-            hits = sorted(hits, key=lambda h: -(h.score + (STATES_BONUS if states.search(h.chunk.text) else 0.0)))
-        if q.advice and hits:
-            hits = self._advice_first(hits, q.entries, q.text, vec)
-        if q.term:  # the sentence defining the term asked about comes first
-            hits = [self._pinned(q.term, vec, hits), *(h for h in hits if h.chunk.id != q.term)]
-        return hits
+        return rerank(q, hits, lambda cid: self._pinned(cid, vec, hits), self.understander)
 
     def _pinned(self, cid: str, vec: np.ndarray, hits: list[Hit]) -> Hit:
         """A hit for a chunk the question names outright, ranked first whatever retrieval scored."""

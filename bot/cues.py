@@ -1,0 +1,75 @@
+"""Question cues: the reviewable word patterns that say what a question asks for (list, dose, advice, a figure...)."""
+from __future__ import annotations
+
+import re
+
+from .lexicon import stem
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+# "how many times a week": a frequency, not a count of entries
+COUNT_CUE = re.compile(r"\bhow many\b(?! (times|days|weeks|months|years|hours|minutes|sessions|mg|milligrams)\b)"
+                       r"|\bnumber of\b|\bcount\b")
+LIST_CUE = re.compile(
+    r"^\s*(what|which)\b(?! (makes?|happens|does|did|is|was)\b)|\bwhich\b|\blist\b|(?<!\bat )\b(all|every)\b(?! (the )?(day|days|week|weeks|weekend|weekends|night|nights|morning|mornings|time|year|month|hour|single|other|now)\b)|\boptions\b|\bways\b|\bname (the|all|some)\b|\bany\b"
+    r"|\bare there\b|\bhow (can|do|could|should) i\b|\bavailable\b"
+)
+MINE = {"her": "my", "his": "my", "their": "my", "your": "my", "our": "my", "mom's": "my", "dad's": "my"}
+ADVICE_CUE = re.compile(
+    r"\b(should i|can i|could i|may i|do i need|is it (ok|okay|safe|bad|good|fine|wise|better|worse|normal)"
+    r"|is (that|this|it) (a problem|ok|okay|alright|all right|fine|cool|bad|safe|normal|risky|harmful)|(bad|good) idea"
+    r"|(ok|okay|safe|bad) for (me|her|him)"
+    r"|(my|her|his) (back|spine|pain|legs?|hips?|groin|thighs?|nerves?|condition|symptoms?|posture))\b"
+)
+# "...for this condition", "could my job have caused this": the question is about the article's subject
+SUBJECT_CUE = re.compile(r"\b(this|my|the) (condition|problem|back problem|diagnosis|narrowing)\b|\bcaused (this|it)\b"
+                         r"|\b(for|with|from) this\b")
+DEFINE_CUE = re.compile(r"^\s*(what('s| is| are)|define|explain|meaning of)\b|\bwhat does .* mean\b|\bmeaning\b")
+# a question or a sentence, as opposed to a bare noun phrase ("imaging tests?")
+CLAUSE_CUE = re.compile(r"^\s*(what|which|how|why|when|where|who|whose|is|are|am|can|could|do|does|did|should|would|will"
+                        r"|may|might|tell|explain|give|show|describe|i|i'm|my|it|its|this|that|the|a|an)\b")
+# the thing a list request names: "the full list of symptoms", "all the causes", "every test"
+LIST_OBJECT = re.compile(r"\b(?:list of|all(?: of)?(?: the| your)?|every|each)\s+(?:(?:types?|kinds?|sorts?) of )?(\w+)(?: (\w+))?")
+# "all of them pls", "every single one": the whole list, whatever else the question names or weighs
+ALL_CUE = re.compile(r"\b(all of (them|those|these)|every (single )?one|each one|full list|complete list|whole list|all \w+ of them)\b")
+# "what types of shoes": "types of" classifies something else, it does not name the article's Types section
+CLASSIFIER = re.compile(r"\b(types?|kinds?|sorts?) of (\w+)")
+# "What is X?" asks about one thing, even when X repeats a heading's words
+SINGLE_CUE = re.compile(r"^\s*(what|which)('s| is| does| exactly is| was)\b")
+# "which exercise is safest for my hips?": pick inside the list rather than print all of it
+PICK_CUE = re.compile(
+    r"\b(best|most|better|worst|strongest|safest|good for|helps? (with|for)|(?<!n't )(?<!not )works? (best|for)"
+    r"|which (one|ones)( (would|should|will|helps?|works?|do|does|can)\b|$))\b"
+    r"|\bwhich \w+ (is|does|helps|works|should)\b|\bfor (my|the|a) \w+"
+)
+DOSE_CUE = re.compile(
+    r"\bdos(e|es|age|ing)\b|\bhow much\b|\bhow many (mg|milligrams?|pills?|tablets?|grams?)\b|\bmg\b|\bmax(imum)?\b"
+    r"|\bhow often\b.*\btake\b|\btake \d|\bmcg\b|\biu\b|\b\d+\s*(mg|g|mcg|iu|ml)\b|\bhow (many|much) .*\b(day|daily)\b"
+)
+# a sentence that defines a term: "The posterolateral quadrant refers to ...", "The neural foramen is an ..."
+DEFINITION = re.compile(r"^(?:The |A |An )?(.{3,80}?) (?:refers to|is an?|is the|describes|means|is defined as|is called)\b")
+# a term the patient quotes from a report: 'posterolateral'
+QUOTED = re.compile(r"(?:^|\s)['\"“‘]([A-Za-z][^'\"”’]{1,58}[A-Za-z])['\"”’](?![A-Za-z])")
+COMPARE_CUE = re.compile(r"\b(apart|tell the difference|difference between|(the )?same as|similar to|compared? (to|with)"
+                         r"|versus|vs)\b")
+CAUSAL_CUE = re.compile(r"\b(caused?|causing|give me|gave me|brought on|bring on|lead to|led to)\b (this|it|my)\b")
+# "how much does it narrow?": the answer is a figure
+QUANTITY_CUE = re.compile(r"\bhow (much|far|big|small|wide|narrow)\b|\bpercent(age)?\b|\bby how\b|\bwhat size\b")
+# "where does the nerve go?": the answer is a direction or destination
+PLACE_CUE = re.compile(r"\bwhere (does|do|did|will|would|can)\b.*\b(go|goes|going|travel\w*|run|runs|lead|leads|end up|spread\w*|"
+                       r"radiat\w*|come out|exit\w*)\b")
+WANTS = {"figure": QUANTITY_CUE, "place": PLACE_CUE}
+ANAPHORA = re.compile(
+    r"^\s*(and|what about|how about|also)\b|\b(it|its|it's|this|that|these|those|them|they|one|ones|same)\b"
+)
+# a pronoun ("how does that one work?") points at the thing named before, which is then pinned
+POINTS_BACK = re.compile(r"\b(it|its|it's|that|this|they|them|those|these)\b")
+GENERIC_NAME_WORDS = frozenset(stem(w) for w in ["test", "tests", "therapy", "pain", "disease", "syndrome"])
+ADVICE_HEADING = re.compile(r"\b(avoid|prevent\w*)\b", re.IGNORECASE)
+# a group the drug would be given to: "for my toddler", "give the baby", "can my dog take", "a child's dose"
+RECIPIENT = r"\b(for|give|giving|gave|to)\b( \w+){{0,4}} {w}\b|\b{w}'s\b|\b{w} (take|takes|taking|have|has|use|uses|dose)\b"
+SELF_STATES = frozenset({"pregnant", "pregnancy", "breastfeeding", "nursing"})  # the patient's own state
+ACRONYM_ZIPF = 3.5  # initials that spell a common word ("tens") are not taken as a name
+DERIVED_PREFIX = 7  # letters two words must share to be one family ("physiotherap-y/-ist")
+# a spinal level: "L1", "C5-C6", "L5/S1"
+LEVEL = re.compile(r"\b([ctls])\s?(\d{1,2})\b", re.IGNORECASE)
+DOSE_PATTERN = re.compile(r"\d[\d.,–-]*\s*(mg|g|mcg|iu|ml|million)\b", re.IGNORECASE)
