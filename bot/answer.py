@@ -220,6 +220,8 @@ def _lookup(query: Query, hits: list[Hit], quotes: list[str], sources: list[Sour
     if query.intent == "dose":
         named = [h for h in hits if h.chunk.id in query.entries] or [top]
         chosen = named[:1]
+        if query.advice and top.chunk.id not in query.entries and top is not named[0]:
+            chosen = [top, named[0]]  # "can I keep taking high doses on my own?": the do/avoid line, then the dose
     for h in chosen:
         c = h.chunk
         if c.kind == "entry":

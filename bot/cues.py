@@ -7,7 +7,7 @@ from .lexicon import stem
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 # "how many times a week": a frequency, not a count of entries
-COUNT_CUE = re.compile(r"\bhow many\b(?! (times|days|weeks|months|years|hours|minutes|sessions|mg|milligrams)\b)"
+COUNT_CUE = re.compile(r"\bhow many\b(?! (\w+ )?(times|days|weeks|months|years|hours|minutes|sessions|mg|milligrams)\b)"
                        r"|\bnumber of\b|\bcount\b")
 LIST_CUE = re.compile(
     r"^\s*(what|which)\b(?! (makes?|happens|does|did|is|was)\b)|\bwhich\b|\blist\b|(?<!\bat )\b(all|every)\b(?! (the )?(day|days|week|weeks|weekend|weekends|night|nights|morning|mornings|time|year|month|hour|single|other|now)\b)|\boptions\b|\bways\b|\bname (the|all|some)\b|\bany\b"
@@ -28,11 +28,17 @@ DEFINE_CUE = re.compile(r"^\s*(what('s| is| are)|define|explain|meaning of)\b|\b
 CLAUSE_CUE = re.compile(r"^\s*(what|which|how|why|when|where|who|whose|is|are|am|can|could|do|does|did|should|would|will"
                         r"|may|might|tell|explain|give|show|describe|i|i'm|my|it|its|this|that|the|a|an)\b")
 # the thing a list request names: "the full list of symptoms", "all the causes", "every test"
-LIST_OBJECT = re.compile(r"\b(?:list of|all(?: of)?(?: the| your)?|every|each)\s+(?:(?:types?|kinds?|sorts?) of )?(\w+)(?: (\w+))?")
+LIST_OBJECT = re.compile(r"\b(?:(?:list|rundown|overview|summary) of|all(?: of)?(?: the| your)?|every|each)\s+(?:(?:types?|kinds?|sorts?) of )?(\w+)(?: (\w+))?")
 # "all of them pls", "every single one": the whole list, whatever else the question names or weighs
-ALL_CUE = re.compile(r"\b(all of (them|those|these)|every (single )?one|each one|full list|complete list|whole list|all \w+ of them)\b")
+ALL_CUE = re.compile(r"\b(all of (them|those|these|em)|every (single )?one|each one|full list|complete list|whole list"
+                     r"|all \w+ of them|(name|give me|tell me|list) all|all the (different|various|possible))\b")
 # "what types of shoes": "types of" classifies something else, it does not name the article's Types section
-CLASSIFIER = re.compile(r"\b(types?|kinds?|sorts?) of (\w+)")
+CLASSIFIER = re.compile(r"\b(types?|kinds?|sorts?) of (?:the |this |that |these |those |my |your |a |an )?(\w+)")
+# "mind-body type things": "type" qualifies the word before it, it does not ask for the Types section
+QUALIFIER = re.compile(r"\b(?!(?:what|which|the|a|an|this|that|these|those|any|some|all|different|main|other)\b)\w+ "
+                       r"(types?|kinds?|sorts?) (?!of\b|are\b|is\b|there\b)\w+")
+# "this thing can cause": a heading word right after a modal is a verb, weaker than a heading named as a noun
+MODAL_VERB = re.compile(r"\b(?:can|could|may|might|will|would|to)\s+(\w+)")
 # "What is X?" asks about one thing, even when X repeats a heading's words
 SINGLE_CUE = re.compile(r"^\s*(what|which)('s| is| does| exactly is| was)\b")
 # "which exercise is safest for my hips?": pick inside the list rather than print all of it
@@ -50,6 +56,7 @@ DEFINITION = re.compile(r"^(?:The |A |An )?(.{3,80}?) (?:refers to|is an?|is the
 # a term the patient quotes from a report: 'posterolateral'
 QUOTED = re.compile(r"(?:^|\s)['\"“‘]([A-Za-z][^'\"”’]{1,58}[A-Za-z])['\"”’](?![A-Za-z])")
 COMPARE_CUE = re.compile(r"\b(apart|tell the difference|difference between|(the )?same as|similar to|compared? (to|with)"
+                         r"|tell (if|whether)|and not (a|an|the)|rather than"
                          r"|versus|vs)\b")
 CAUSAL_CUE = re.compile(r"\b(caused?|causing|give me|gave me|brought on|bring on|lead to|led to)\b (this|it|my)\b")
 # "how much does it narrow?": the answer is a figure
@@ -57,7 +64,9 @@ QUANTITY_CUE = re.compile(r"\bhow (much|far|big|small|wide|narrow)\b|\bpercent(a
 # "where does the nerve go?": the answer is a direction or destination
 PLACE_CUE = re.compile(r"\bwhere (does|do|did|will|would|can)\b.*\b(go|goes|going|travel\w*|run|runs|lead|leads|end up|spread\w*|"
                        r"radiat\w*|come out|exit\w*)\b")
-WANTS = {"figure": QUANTITY_CUE, "place": PLACE_CUE}
+# "how long does it take?": the answer is a length of time
+DURATION_CUE = re.compile(r"\bhow long\b|\bhow many (days|weeks|months|years|hours|minutes)\b")
+WANTS = {"figure": QUANTITY_CUE, "place": PLACE_CUE, "duration": DURATION_CUE}
 ANAPHORA = re.compile(
     r"^\s*(and|what about|how about|also)\b|\b(it|its|it's|this|that|these|those|them|they|one|ones|same)\b"
 )
@@ -73,3 +82,5 @@ DERIVED_PREFIX = 7  # letters two words must share to be one family ("physiother
 # a spinal level: "L1", "C5-C6", "L5/S1"
 LEVEL = re.compile(r"\b([ctls])\s?(\d{1,2})\b", re.IGNORECASE)
 DOSE_PATTERN = re.compile(r"\d[\d.,–-]*\s*(mg|g|mcg|iu|ml|million)\b", re.IGNORECASE)
+# "symptoms of X", "treatments for X": the word after these names whose list is asked for
+SUBJECT_LINK = frozenset({"of", "for", "from", "in", "with"})

@@ -20,7 +20,7 @@ from .embed import DIMENSION, MODEL_NAME, StEncoder, model_path, query_encoder
 from .errors import IndexError_
 from .lexicon import load_synonyms, load_word_list
 from .query import Understander
-from .rerank import rerank
+from .rerank import rerank, states_what_is_asked
 from .retrieve import Retriever, calibrate, in_scope
 from .schema import Answer, Chunk, Hit
 from .triage import red_flags
@@ -200,7 +200,7 @@ class Engine:
         hits = self.retrieve(q)
         q = self.understander.narrow_list(q, hits)
         best_dense = float(max(h.dense for h in hits)) if hits else 0.0
-        ok = in_scope(q, best_dense, self.threshold) and not INJECTION.search(q.question)
+        ok = in_scope(q, best_dense, self.threshold) and not INJECTION.search(q.question) and states_what_is_asked(q, hits)
         return compose(q, hits, ok, flags, self.context)
 
     def retrieve(self, q: Any) -> list[Hit]:

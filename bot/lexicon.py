@@ -48,6 +48,7 @@ def tokenize_for_bm25(text: str) -> list[str]:
 
 REAL_WORD_ZIPF = 3.0  # wordfreq Zipf scale: 3 = once per million words; misspellings score lower
 FOREIGN_ZIPF = 4.6  # words rarer than this that the article never uses name a topic it does not cover
+FOREIGN_SHARE = 0.3  # at most this share of unknown words in a question that is still about the article
 FOREIGN_FLOOR = 1.0  # ...but a word English never uses is an unfixable typo, not a topic
 
 

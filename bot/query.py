@@ -28,17 +28,21 @@ from .cues import (
     LIST_CUE,
     LIST_OBJECT,
     MINE,
+    MODAL_VERB,
     PICK_CUE,
     POINTS_BACK,
+    QUALIFIER,
     QUOTED,
     RECIPIENT,
     SELF_STATES,
     SINGLE_CUE,
     SUBJECT_CUE,
+    SUBJECT_LINK,
     WANTS,
 )
 from .lexicon import (
     FOREIGN_FLOOR,
+    FOREIGN_SHARE,
     FOREIGN_ZIPF,
     STOPWORDS,
     Synonym,
@@ -80,6 +84,7 @@ class Query:
     term: str = ""  # id of the article sentence defining the term the question asks the meaning of
     causal: bool = False  # "could X have caused this?": asks whether something is a cause of the condition
     compares: bool = False  # "does X feel the same as this?": sets this condition beside something else
+    lists_article: bool = False  # asks for one of the article's lists, unknown words being mere modifiers
 
 
 def heading_variants(head: str) -> list[list[str]]:
@@ -263,6 +268,16 @@ class Understander:
             and not self.derived(w) and not misspelt_common(w)
         )
 
+    def _modifiers_only(self, foreign: tuple[str, ...], toks: list[str]) -> bool:
+        """'distinct causes', 'my wife reckons': unknown words around a list request; but in 'symptoms of COVID-19' or
+        'treatments for gout' the unknown word is whose list is asked for (another condition)."""
+        for i, w in enumerate(toks):
+            if w in foreign and any(t in SUBJECT_LINK for t in toks[max(0, i - 2) : i]):
+                after = toks[i + 1] if i + 1 < len(toks) else ""
+                if stem(after) not in self.heading_words:
+                    return False
+        return True
+
     def derived(self, word: str) -> bool:
         """'physiotherapist' of the article's 'physiotherapy': a long shared beginning is the same word family."""
         return len(word) >= DERIVED_PREFIX + 1 and word[:DERIVED_PREFIX] in self.prefixes
@@ -309,9 +324,14 @@ class Understander:
         Between headings covered equally, the one named right after "list of" / "all" / "every" wins: "the list
         of symptoms this can cause" asks for Symptoms, not Causes."""
         have = {stem(w) for w in words(text) if w not in STOPWORDS}
-        have -= {stem(kind) for kind, obj in CLASSIFIER.findall(" ".join(asked)) if stem(obj) not in self.topic_stems}
-        objects = {stem(w) for pair in LIST_OBJECT.findall(" ".join(asked)) for w in pair if w}
-        best: tuple[tuple[str, ...] | None, tuple[float, int, float, int]] = (None, (0.0, 0, 0.0, 0))
+        asked_text = " ".join(asked)
+        have -= {stem(kind) for kind, obj in CLASSIFIER.findall(asked_text)
+                 if stem(obj) not in self.topic_stems and obj not in self.anchors}
+        have -= {stem(m.group(1)) for m in QUALIFIER.finditer(asked_text)}
+        objects = {stem(w) for pair in LIST_OBJECT.findall(asked_text) for w in pair if w}
+        as_verb = {stem(w) for w in MODAL_VERB.findall(asked_text)}
+        as_noun = have - as_verb - self.topic_stems
+        best: tuple[tuple[str, ...] | None, tuple[bool, float, int, bool, float, int]] = (None, (False, 0.0, 0, False, 0.0, 0))
         for path in self.sections:
             head = re.sub(r"^[A-Z]\.\s+", "", path[-1])
             share, got = 0.0, 0.0
@@ -327,10 +347,13 @@ class Understander:
             for inner in re.findall(r"\((.*?)\)", head):  # "(FAQs)": the short name alone is the heading
                 if {stem(w) for w in words(inner)} <= have:
                     share = 1.0
-            key = (share, len(objects & {stem(w) for w in words(head)}), got, -len(path))
+            head_stems = {stem(w) for w in words(head)}
+            # the heading named right after "list every ..." outranks one reached only through other words
+            named_object = bool(objects & head_stems) and (share >= 0.5 or self._head_noun_named(path, text))
+            key = (named_object, share, len(objects & head_stems), bool(as_noun & head_stems), got, -len(path))
             if got > 0 and key > best[1]:
                 best = (path, key)
-        return best[0], best[1][0]
+        return best[0], best[1][1]  # the path and its share
 
     def find_group(self, toks: list[str]) -> tuple[tuple[str, ...], str]:
         """Entries that share a tag in their titles ("(Muscle Relaxant)") when the question names that tag."""
@@ -446,14 +469,17 @@ class Understander:
         defines = bool(DEFINE_CUE.search(corrected)) and not entries and bool(content) and content <= self.topic_stems
         advice = bool(ADVICE_CUE.search(corrected))
         content_n = len([w for w in toks if w not in STOPWORDS and not w.isdigit()])
-        return Query(q, text, intent, section, entries, self.known_share(toks), self.foreign(toks), excluded,
+        foreign = self.foreign(toks)
+        return Query(q, text, intent, section, entries, self.known_share(toks), foreign, excluded,
                      lay, full_name, defines, narrowed, notice, advice=advice, group=group, group_name=group_name,
                      anchored=any(w in self.anchors for w in toks) or bool(SUBJECT_CUE.search(corrected)),
                      content_words=content_n, named_directly=bool(entries) and bool(self.find_entries(toks)[0]),
                      wants=next((k for k, cue in WANTS.items() if cue.search(corrected)), "") if intent == "lookup" else "",
                      term=term,
                      causal=intent == "lookup" and bool(CAUSAL_CUE.search(corrected)),
-                     compares=bool(COMPARE_CUE.search(corrected)))
+                     compares=bool(COMPARE_CUE.search(corrected)),
+                     lists_article=intent in ("list", "count") and bool(section) and len(foreign) <= 1
+                     and self._modifiers_only(foreign, toks))
 
     def read_with_history(self, question: str, history: list[str], limit: int, max_history: int) -> Query:
         """Read a question; if it leans on the conversation ('its dose?', 'and X?'), borrow the subject."""
@@ -463,7 +489,10 @@ class Understander:
             return query
         folded = " ".join(words(query.question))
         leans = bool(ANAPHORA.search(folded)) or len([w for w in words(folded) if w not in STOPWORDS]) <= 3
-        if not leans or query.foreign or query.excluded:  # "how do I bake bread?" is a new, off-topic question
+        content = [w for w in words(folded) if w not in STOPWORDS]
+        # "how do I bake bread?" is a new, off-topic question; "what side effects tho?" is not
+        off_topic = len(query.foreign) > max(1, FOREIGN_SHARE * len(content))
+        if not leans or off_topic or query.excluded:
             return query
         for earlier in reversed(recent):
             prev = self.read(earlier, limit)

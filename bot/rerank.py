@@ -12,6 +12,7 @@ STATES = {
     "figure": re.compile(r"(?<![A-Za-z\d])\d"),  # a number, not the digit of a level name ("L1")
     "place": re.compile(r"\b(toward|towards|radiat\w*|travel\w*|into the|to the (groin|thigh|leg|abdomen))\b"),
 }
+STATES["duration"] = re.compile(r"\b(minutes?|hours?|days?|weeks?|months?|years?)\b")
 STATES_BONUS = 0.05  # about the fused-score gap between the first and fifth rank
 NAME_NUDGE = 0.02  # a distinctive word of an entry's name: a nudge, not a verdict
 WINDOW = 5  # how far down the ranking an advice line or a named cause may still be the answer
@@ -58,3 +59,11 @@ def advice_first(q: Query, hits: list[Hit], pin: Callable[[str], Hit], tables: U
         if line.dense < ADVICE_CLOSENESS * max(h.dense for h in hits):
             return hits
     return [line, *(h for h in hits if h.chunk.id != line.chunk.id)]
+
+
+def states_what_is_asked(q: Query, hits: list[Hit]) -> bool:
+    """False when the question wants a length of time and none of the best three hits states one: "how long does an
+    MRI take?" is not answered by the MRI entry, which says what it shows, not how long it takes."""
+    if q.wants != "duration":
+        return True
+    return any(STATES["duration"].search(h.chunk.text) for h in hits[:3])

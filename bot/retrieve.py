@@ -8,10 +8,9 @@ from typing import Any
 import numpy as np
 
 from .index import Index
-from .lexicon import REAL_WORD_ZIPF, english_zipf, tokenize_for_bm25
+from .lexicon import FOREIGN_SHARE, REAL_WORD_ZIPF, english_zipf, tokenize_for_bm25
 from .schema import Chunk, Hit
 
-FOREIGN_SHARE = 0.3  # at most this share of unknown words in a question anchored on the spine
 LAY_FACTOR = 0.6  # how far a recognised lay phrase lowers the similarity bar
 RRF_K = 10  # small k: the first few ranks of each retriever matter most on a 200-chunk corpus
 
@@ -27,14 +26,14 @@ def in_scope(query, best_dense: float, threshold: float) -> bool:  # type: ignor
     few = len(query.foreign) <= max(1.0, FOREIGN_SHARE * query.content_words)
     # a part of an entry's name ("numb" of Groin Numbness) does not outweigh "carpal tunnel in my wrist";
     # it does outweigh one misspelt word ("straight leg rase test")
-    named = query.entries and (query.named_full or (query.named_directly and few))
+    named = query.entries and (query.named_full or (query.named_directly and few and not query.compares))
     if query.foreign and not named:
         # a patient's story about their back may mention a warehouse or a toddler; a question about
         # another disease rarely names the spine, and its unknown word is most of what it says
         # ...but "does kidney stone pain feel the same as this?" asks about the other condition
         incidental = (
             not query.compares
-            and (query.anchored or query.advice or query.lay)
+            and (query.anchored or query.advice or query.lay or query.lists_article)
             # "a ton of coffee and energy drinks ... on long hauls": as many lay phrases as unknown words
             and (few or len(query.lay) >= len(query.foreign))
             and min(english_zipf(w) for w in query.foreign) >= REAL_WORD_ZIPF  # a drug or disease name never is
