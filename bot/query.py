@@ -490,7 +490,7 @@ class Understander:
         folded = " ".join(words(query.question))
         leans = bool(ANAPHORA.search(folded)) or len([w for w in words(folded) if w not in STOPWORDS]) <= 3
         content = [w for w in words(folded) if w not in STOPWORDS]
-        # "how do I bake bread?" is a new, off-topic question; "what side effects tho?" is not
+        # "how do I bake bread?" is a new, off-topic question; one everyday unknown word ("tho") is not
         off_topic = len(query.foreign) > max(1, FOREIGN_SHARE * len(content))
         if not leans or off_topic or query.excluded:
             return query
