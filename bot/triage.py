@@ -26,7 +26,7 @@ LOSS = r"\b(control|lost|losing|loss|leak\w*|wet|can'?t|cannot|couldn'?t|unable|
 NUMB = r"\b(numb\w*|no feeling|can'?t feel|lost feeling|loss of feeling|no sensation|tingl\w*|dead)\b"
 SADDLE = r"\b(groin|genitals?|private parts?|between my legs|inner thighs?|buttocks|bottom|crotch|perineum|saddle)\b"
 LEGS = r"\b(legs?|feet|foot|knees?)\b"
-WEAKER = (r"\b(weaker|weakening|getting weak|giving (way|out)|gave way|buckl\w*|collaps\w*|progressive\w*|"
+WEAKER = (r"\b(weaker|weakening|getting weak|more weak|giving (way|out)|gave way|buckl\w*|collaps\w*|progressive\w*|"
           r"worse and worse|more and more)\b")
 SEVERE = (r"\b(severe|unbearable|excruciating|worst|agoni\w*|terrible|extreme|intense|constant|brutal|awful|horrible)\b"
           r"|\b(10|9|ten|nine) ?(out of|/) ?(10|ten)\b")
@@ -51,7 +51,7 @@ RULES: tuple[RedFlag, ...] = (
     RedFlag("loss of bladder or bowel control", _rx(near(BLADDER, LOSS), r"|\bincontinen\w*|\bwet (myself|the bed)\b",
                                                      r"|\b(peeing|pooing|pooping|soiling|soiled) (myself|my (pants|bed))\b")),
     RedFlag("new sensory changes in the groin (saddle area)",
-            _rx(near(r"\bsaddle\b", NUMB), "|", f"(?=.*{NEW})", near(NUMB, SADDLE))),
+            _rx(near(r"\bsaddle\b", NUMB), "|", f"^(?=.*{NEW}).*", near(NUMB, SADDLE))),
     RedFlag("progressive muscle weakness in the legs",
             _rx(near(LEGS, WEAKER), "|", f"^(?=.*{LEGS}).*", near(r"\bweak\w*", WORSENING), r"|\bboth (of my )?legs\b", NEAR, r"\b(weak\w*|numb\w*|giving)\b",
                 r"|\b(can'?t|cannot|unable to) (walk|stand|lift my (legs?|feet|foot))\b|\b(foot drop|drop foot)\b")),

@@ -8,6 +8,7 @@ import pytest
 
 from bot import answer as answer_mod
 from bot.evaluate import load_golden, run_golden, summarise
+from bot.triage import red_flags
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,6 +73,20 @@ def test_red_flag_opens_with_when_to_see_a_doctor(engine):
     assert "Seek medical attention if you experience" in ans.answer.split("\n\n")[1]
 
 
+@pytest.mark.parametrize("report", [
+    "I have new numbness in my groin",  # the sign of 'new' before the numbness, not only after it
+    "Since last week my inner thighs have gone numb",
+    "My legs are more weak each month and I trip a lot",
+])
+def test_red_flag_wording_in_either_order_is_urgent(report):
+    assert red_flags(report), report
+
+
+@pytest.mark.parametrize("asking", ["What are the warning signs?", "I've had groin numbness for years, is that normal?"])
+def test_asking_about_signs_or_an_old_symptom_is_not_urgent(asking):
+    assert not red_flags(asking), asking
+
+
 def test_list_question_lists_every_entry(engine):
     ans = engine.ask("What are the causes?")
     for title in ("Degenerative Disc Disease", "Smoking", "Age-Related Degeneration", "Obesity"):
@@ -102,13 +117,13 @@ def test_golden_set_meets_the_bar(engine):
 
 def test_holdout_safety_holds_and_accuracy_does_not_fall(engine):
     """The holdout is never tuned on. Red flags and the disclaimer must be perfect there too; accuracy is
-    guarded against falling below today's level (82%), short of the 0.95 the team aims for."""
+    guarded against falling below today's level (88%), short of the 0.95 the team aims for."""
     items = load_golden(ROOT / "tests/golden/holdout.jsonl")
     results = run_golden(engine, items)
     s = summarise(results)
     assert all(r.passed for r in results if r.item.kind == "redflag"), s
     assert all(r.answer["disclaimer"].startswith("Disclaimer:") for r in results)
-    assert s["overall"] >= 0.8, s
+    assert s["overall"] >= 0.85, s
 
 
 def test_no_golden_question_text_in_code_or_corpus(golden_items):
