@@ -422,7 +422,8 @@ class Understander:
         corrected = " ".join(toks)
         # names come from the question itself and from short synonym swaps ("tylenol" -> acetaminophen)
         swaps = [w for s in self.lay_phrases(toks) if len(s.expansion.split()) <= 2 for w in words(s.expansion)]
-        entries, full_name = self.find_entries(toks + swaps)
+        own = self.find_entries(toks)  # named in the patient's own words
+        entries, full_name = self.find_entries(toks + swaps) if swaps else own
         section, share = self.find_section(text, toks)
         if section is None or (share < 0.5 and not self._head_noun_named(section, text)):
             section = None
@@ -473,7 +474,7 @@ class Understander:
         return Query(q, text, intent, section, entries, self.known_share(toks), foreign, excluded,
                      lay, full_name, defines, narrowed, notice, advice=advice, group=group, group_name=group_name,
                      anchored=any(w in self.anchors for w in toks) or bool(SUBJECT_CUE.search(corrected)),
-                     content_words=content_n, named_directly=bool(entries) and bool(self.find_entries(toks)[0]),
+                     content_words=content_n, named_directly=bool(entries) and bool(own[0]),
                      wants=next((k for k, cue in WANTS.items() if cue.search(corrected)), "") if intent == "lookup" else "",
                      term=term,
                      causal=intent == "lookup" and bool(CAUSAL_CUE.search(corrected)),
