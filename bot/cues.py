@@ -27,16 +27,17 @@ DEFINE_CUE = re.compile(r"^\s*(what('s| is| are)|define|explain|meaning of)\b|\b
 # a question or a sentence, as opposed to a bare noun phrase ("imaging tests?")
 CLAUSE_CUE = re.compile(r"^\s*(what|which|how|why|when|where|who|whose|is|are|am|can|could|do|does|did|should|would|will"
                         r"|may|might|tell|explain|give|show|describe|i|i'm|my|it|its|this|that|the|a|an)\b")
+KINDS = r"(?:types?|kinds?|sorts?)"  # classifier words: "types of", "mind-body type things"
 # the thing a list request names: "the full list of symptoms", "all the causes", "every test"
-LIST_OBJECT = re.compile(r"\b(?:(?:list|rundown|overview|summary) of|all(?: of)?(?: the| your)?|every|each)\s+(?:(?:types?|kinds?|sorts?) of )?(\w+)(?: (\w+))?")
+LIST_OBJECT = re.compile(r"\b(?:(?:list|rundown|overview|summary) of|all(?: of)?(?: the| your)?|every|each)\s+(?:" + KINDS + r" of )?(\w+)(?: (\w+))?")
 # "all of them pls", "every single one": the whole list, whatever else the question names or weighs
 ALL_CUE = re.compile(r"\b(all of (them|those|these|em)|every (single )?one|each one|full list|complete list|whole list"
                      r"|all \w+ of them|(name|give me|tell me|list) all|all the (different|various|possible))\b")
 # "what types of shoes": "types of" classifies something else, it does not name the article's Types section
-CLASSIFIER = re.compile(r"\b(types?|kinds?|sorts?) of (?:the |this |that |these |those |my |your |a |an )?(\w+)")
+CLASSIFIER = re.compile(r"\b(" + KINDS + r") of (?:the |this |that |these |those |my |your |a |an )?(\w+)")
 # "mind-body type things": "type" qualifies the word before it, it does not ask for the Types section
 QUALIFIER = re.compile(r"\b(?!(?:what|which|the|a|an|this|that|these|those|any|some|all|different|main|other)\b)\w+ "
-                       r"(types?|kinds?|sorts?) (?!of\b|are\b|is\b|there\b)\w+")
+                       r"(" + KINDS + r") (?!of\b|are\b|is\b|there\b)\w+")
 # "this thing can cause": a heading word right after a modal is a verb, weaker than a heading named as a noun
 MODAL_VERB = re.compile(r"\b(?:can|could|may|might|will|would|to)\s+(\w+)")
 # "What is X?" asks about one thing, even when X repeats a heading's words
