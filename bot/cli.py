@@ -75,7 +75,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     eng = _engine()
     items = load_golden(args.file)
     results = run_golden(eng, items)
-    ok = print_summary(results, args.min)
+    ok = print_summary(results, args.min, args.sealed)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump([r.to_json() for r in results], f, ensure_ascii=False, indent=1)
@@ -137,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("file")
     s.add_argument("--min", type=float, default=0.9, help="exit non-zero below this overall accuracy")
     s.add_argument("--json", metavar="OUT", help="write per-question results as JSON")
+    s.add_argument("--sealed", action="store_true",
+                   help="a holdout: print the figures and failing ids, never the questions or reasons")
     s.add_argument("--report", metavar="OUT.html", help="write an HTML report")
     s.set_defaults(func=cmd_eval)
     s = sub.add_parser("bench", help="measure latency, cold start, build time, memory and HTTP throughput")
