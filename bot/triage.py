@@ -28,15 +28,20 @@ SADDLE = r"\b(groin|genitals?|private parts?|between my legs|inner thighs?|butto
 LEGS = r"\b(legs?|feet|foot|knees?)\b"
 WEAKER = (r"\b(weaker|weakening|getting weak|more weak|giving (way|out)|gave way|buckl\w*|collaps\w*|progressive\w*|"
           r"worse and worse|more and more)\b")
-SEVERE = (r"\b(severe|unbearable|excruciating|worst|agoni\w*|terrible|extreme|intense|constant|brutal|awful|horrible)\b"
+SEVERE = (r"\b(severe|unbearable|excruciating|worst|agoni\w*|terrible|extreme|intense|constant|brutal|awful|horrible|"
+          r"so bad|really bad)\b"
           r"|\b(10|9|ten|nine) ?(out of|/) ?(10|ten)\b")
+PAINKILLERS = (r"\b(painkillers?|pain killers?|pills?|medications?|meds|analgesics?|tablets?|ibuprofen|tylenol|"
+               r"acetaminophen|paracetamol)\b")
 UNRELIEVED = (r"(nothing (helps|is helping|works|is working|touches it)|not (going away|helping|relieved|better|stopping)|doesn'?t (go away|help|stop|ease)|"
               r"won'?t (go away|stop|ease|let up)|even (at|with|when) (rest|resting|lying)|unrelieved|unremitting|"
               r"day and night|all night|"
-              r"\b(on|taking|took|lying|resting|rest)\b.{0,60}\bstill\b|"
-              r"\b(painkillers?|pain killers?|pills?|medications?|meds|analgesics?|tablets?|ibuprofen|tylenol|"
-              r"acetaminophen|paracetamol)\b.{0,30}\b(don'?t|do not|aren'?t|are not|isn'?t|is not|no longer|not|never)\b"
+              r"\b(on|taking|took|lying|resting|rest)\b.{0,60}\bstill\b|" +
+              PAINKILLERS + r".{0,30}\b(don'?t|do not|aren'?t|are not|isn'?t|is not|no longer|not|never)\b"
               r".{0,10}\b(help|work|touch|do anything)\w*)")
+# "nothing helps, not lying down, not the tablets": rest and painkillers both named as failing is the sign itself
+RESTING = r"\b(rest|resting|lying|lie down|laying|bed)\b"
+NOTHING_HELPS = r"\bnothing (helps|is helping|works|is working|touches)\b"
 FEVER = r"\b(fever\w*|high temperature|temperature of|chills|night sweats|sweating at night)\b"
 BACK = r"\b(back|spine|spinal)\b"
 
@@ -55,7 +60,8 @@ RULES: tuple[RedFlag, ...] = (
     RedFlag("progressive muscle weakness in the legs",
             _rx(near(LEGS, WEAKER), "|", f"^(?=.*{LEGS}).*", near(r"\bweak\w*", WORSENING), r"|\bboth (of my )?legs\b", NEAR, r"\b(weak\w*|numb\w*|giving)\b",
                 r"|\b(can'?t|cannot|unable to) (walk|stand|lift my (legs?|feet|foot))\b|\b(foot drop|drop foot)\b")),
-    RedFlag("severe pain unrelieved by rest and analgesics", _rx(near(SEVERE, UNRELIEVED))),
+    RedFlag("severe pain unrelieved by rest and analgesics",
+            _rx(near(SEVERE, UNRELIEVED), "|", f"^(?=.*{NOTHING_HELPS})(?=.*{RESTING})(?=.*{PAINKILLERS})")),
     RedFlag("possible cauda equina syndrome", _rx(r"\bcauda equina\b")),
     RedFlag("fever with back pain (possible infection)", _rx(near(FEVER, BACK))),
 )

@@ -77,6 +77,9 @@ def test_red_flag_opens_with_when_to_see_a_doctor(engine):
     "I have new numbness in my groin",  # the sign of 'new' before the numbness, not only after it
     "Since last week my inner thighs have gone numb",
     "My legs are more weak each month and I trip a lot",
+    # no severity word: rest and painkillers both named as failing is the article's sign itself
+    "Nothing is working any more, not resting in bed and not the meds either",
+    "It hurts so bad and nothing touches it",
 ])
 def test_red_flag_wording_in_either_order_is_urgent(report):
     assert red_flags(report), report
