@@ -215,7 +215,8 @@ def _lookup(query: Query, hits: list[Hit], quotes: list[str], sources: list[Sour
     if len(hits) > 1 and query.intent != "dose":
         second = hits[1]
         same_paragraph = bool(top.chunk.group) and second.chunk.group == top.chunk.group
-        if second.score >= 0.85 * top.score and second.dense >= top.dense - 0.05 and not same_paragraph:
+        closer = second.dense >= top.dense - 0.05 or second.lexical > top.lexical  # each wins one signal
+        if second.score >= 0.85 * top.score and closer and not same_paragraph:
             chosen.append(second)
     if query.intent == "dose":
         named = [h for h in hits if h.chunk.id in query.entries] or [top]
