@@ -32,16 +32,17 @@ SEVERE = (r"\b(severe|unbearable|excruciating|worst|agoni\w*|terrible|extreme|in
           r"so bad|really bad)\b"
           r"|\b(10|9|ten|nine) ?(out of|/) ?(10|ten)\b")
 PAINKILLERS = (r"\b(painkillers?|pain killers?|pills?|medications?|meds|analgesics?|tablets?|ibuprofen|tylenol|"
-               r"acetaminophen|paracetamol)\b")
+               r"acetaminophen|paracetamol|advil|motrin|aleve|naproxen|aspirin)\b")
 UNRELIEVED = (r"(nothing (helps|is helping|works|is working|touches it)|not (going away|helping|relieved|better|stopping)|doesn'?t (go away|help|stop|ease)|"
               r"won'?t (go away|stop|ease|let up)|even (at|with|when) (rest|resting|lying)|unrelieved|unremitting|"
-              r"day and night|all night|"
-              r"\b(on|taking|took|lying|resting|rest)\b.{0,60}\bstill\b|" +
+              r"day and night|all night|non-?stop|(not|isn'?t|is not) (touching|helping|easing)|"
+              r"\b(on|taking|took|lying|lay|laid|resting|rest)\b.{0,60}\bstill\b|" +
               PAINKILLERS + r".{0,30}\b(don'?t|do not|aren'?t|are not|isn'?t|is not|no longer|not|never)\b"
               r".{0,10}\b(help|work|touch|do anything)\w*)")
 # "nothing helps, not lying down, not the tablets": rest and painkillers both named as failing is the sign itself
-RESTING = r"\b(rest|resting|lying|lie down|laying|bed)\b"
-NOTHING_HELPS = r"\bnothing (helps|is helping|works|is working|touches)\b"
+RESTING = r"\b(rest|resting|rested|lying|lie down|lay|laid|laying|bed)\b"
+NOTHING_HELPS = (r"\bnothing (helps|is helping|works|is working|touches)\b"
+                 r"|\b(not|isn'?t|is not|doesn'?t|does not) (touch|touching|help|helping|ease|easing)\b")
 FEVER = r"\b(fever\w*|high temperature|temperature of|chills|night sweats|sweating at night)\b"
 BACK = r"\b(back|spine|spinal)\b"
 

@@ -80,6 +80,7 @@ def test_red_flag_opens_with_when_to_see_a_doctor(engine):
     # no severity word: rest and painkillers both named as failing is the article's sign itself
     "Nothing is working any more, not resting in bed and not the meds either",
     "It hurts so bad and nothing touches it",
+    "Took advil every 6 hours and stayed in bed two days and it's not touching it, pain is 10/10 constantly",
 ])
 def test_red_flag_wording_in_either_order_is_urgent(report):
     assert red_flags(report), report
