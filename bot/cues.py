@@ -56,9 +56,12 @@ DOSE_CUE = re.compile(
 DEFINITION = re.compile(r"^(?:The |A |An )?(.{3,80}?) (?:refers to|is an?|is the|describes|means|is defined as|is called)\b")
 # a term the patient quotes from a report: 'posterolateral'
 QUOTED = re.compile(r"(?:^|\s)['\"“‘]([A-Za-z][^'\"”’]{1,58}[A-Za-z])['\"”’](?![A-Za-z])")
-COMPARE_CUE = re.compile(r"\b(apart|tell the difference|difference between|(the )?same as|similar to|compared? (to|with)"
+# (comparing with "what I've got" or "mine" sets the article beside the patient, not beside another condition)
+COMPARE_CUE = re.compile(r"\b(apart|tell the difference|difference between|(the )?same as|similar to"
+                         r"|compared? (to|with)(?! (what (i|i've|i'm|i have)|mine|my own)\b)"
                          r"|tell (if|whether)|and not (a|an|the)|rather than"
                          r"|versus|vs)\b")
+COMPARE_REACH = 40  # characters either side of the cue where the other condition is named
 CAUSAL_CUE = re.compile(r"\b(caused?|causing|give me|gave me|brought on|bring on|lead to|led to)\b (this|it|my)\b")
 # "how much does it narrow?": the answer is a figure
 QUANTITY_CUE = re.compile(r"\bhow (much|far|big|small|wide|narrow)\b|\bpercent(age)?\b|\bby how\b|\bwhat size\b")
@@ -85,3 +88,14 @@ LEVEL = re.compile(r"\b([ctls])\s?(\d{1,2})\b", re.IGNORECASE)
 DOSE_PATTERN = re.compile(r"\d[\d.,–-]*\s*(mg|g|mcg|iu|ml|million)\b", re.IGNORECASE)
 # "symptoms of X", "treatments for X": the word after these names whose list is asked for
 SUBJECT_LINK = frozenset({"of", "for", "from", "in", "with"})
+# a symptom in a part of the body the article never describes ("my neck hurts", "numb fingers"): another condition
+OTHER_REGION = (r"\b(neck|arms?|hands?|fingers?|thumbs?|shoulders?|wrists?|elbows?|ankles?|feet|foot|toes?|jaw|chest)\b")
+SYMPTOM_WORD = (r"\b(pain\w*|hurts?|hurting|ach\w*|sore|numb\w*|tingl\w*|pins and needles|killing|weak\w*|stiff\w*|"
+                r"burn\w*|cramp\w*|swollen|swelling)\b")
+# ...joined by words of the same phrase only ("neck is killing", "pain in my left shoulder", not "arms and my back hurts")
+_JOIN = (r"(?:\W+(?:is|are|am|go|goes|gone|going|went|keeps?|get|gets|getting|got|feels?|feeling|in|my|her|his|the|"
+         r"both|left|right|of|at|on|really|so|very|a|bit|little|has|have|been|also|too|all))*\W+")
+REGION_SYMPTOM = re.compile(rf"{OTHER_REGION}{_JOIN}{SYMPTOM_WORD}|{SYMPTOM_WORD}{_JOIN}{OTHER_REGION}")
+# "my MRI report says ...": the test is where the patient read the words, not what the question asks about
+REPORT_SOURCE = re.compile(r"(?:^|\b(?:my|the|his|her|our|their) )((?:\w+ ){0,2}?)(?:report|scan|results?|letter)?\s?"
+                           r"(?:says|said|shows|showed|mentions|mentioned|found|reads|read|came back|states|stated)\b")

@@ -16,6 +16,7 @@ from .cues import (
     CLASSIFIER,
     CLAUSE_CUE,
     COMPARE_CUE,
+    COMPARE_REACH,
     CONTROL,
     COUNT_CUE,
     DEFINE_CUE,
@@ -34,6 +35,8 @@ from .cues import (
     QUALIFIER,
     QUOTED,
     RECIPIENT,
+    REGION_SYMPTOM,
+    REPORT_SOURCE,
     SELF_STATES,
     SINGLE_CUE,
     SUBJECT_CUE,
@@ -272,11 +275,23 @@ class Understander:
         """'distinct causes', 'my wife reckons': unknown words around a list request; but in 'symptoms of COVID-19' or
         'treatments for gout' the unknown word is whose list is asked for (another condition)."""
         for i, w in enumerate(toks):
+            if w in foreign and i and stem(toks[i - 1]) in self.heading_words and toks[i - 1].endswith("s"):
+                return False  # "what causes asthma": the heading word is a verb and the unknown word its object
             if w in foreign and any(t in SUBJECT_LINK for t in toks[max(0, i - 2) : i]):
                 after = toks[i + 1] if i + 1 < len(toks) else ""
                 if stem(after) not in self.heading_words:
                     return False
         return True
+
+    @staticmethod
+    def compares_with_other(corrected: str, foreign: tuple[str, ...]) -> bool:
+        """'does kidney stone pain feel the same as this?' sets this condition beside one the article lacks;
+        'moderate versus severe' compares two of the article's own things."""
+        for m in COMPARE_CUE.finditer(corrected):
+            near = words(corrected[max(0, m.start() - COMPARE_REACH) : m.end() + COMPARE_REACH])
+            if any(w in foreign and w not in words(m.group(0)) for w in near):
+                return True
+        return False
 
     def derived(self, word: str) -> bool:
         """'physiotherapist' of the article's 'physiotherapy': a long shared beginning is the same word family."""
@@ -422,8 +437,10 @@ class Understander:
         corrected = " ".join(toks)
         # names come from the question itself and from short synonym swaps ("tylenol" -> acetaminophen)
         swaps = [w for s in self.lay_phrases(toks) if len(s.expansion.split()) <= 2 for w in words(s.expansion)]
-        own = self.find_entries(toks)  # named in the patient's own words
-        entries, full_name = self.find_entries(toks + swaps) if swaps else own
+        source = {w for m in REPORT_SOURCE.finditer(corrected) for w in m.group(1).split()}
+        named_toks = [w for w in toks if w not in source]
+        own = self.find_entries(named_toks)  # named in the patient's own words
+        entries, full_name = self.find_entries(named_toks + swaps) if swaps else own
         section, share = self.find_section(text, toks)
         if section is None or (share < 0.5 and not self._head_noun_named(section, text)):
             section = None
@@ -460,6 +477,7 @@ class Understander:
         stems = {stem(w) for w in toks}  # "beers", "flights" are the list's "beer", "flight"
         excluded = tuple(sorted(w for w in self.not_covered if f" {w} " in joined or (" " not in w and stem(w) in stems)))
         excluded += self.other_levels(q)
+        excluded += tuple(next(g for g in m.groups() if g) for m in REGION_SYMPTOM.finditer(corrected))
         if intent == "dose" or any(self.chunks[e].section in self.dosed for e in entries):
             # the article's doses are adult doses: a child's dose, or a drug in pregnancy, is not in it
             # ("a toddler to carry" is the patient's life, not who takes the drug)
@@ -478,7 +496,7 @@ class Understander:
                      wants=next((k for k, cue in WANTS.items() if cue.search(corrected)), "") if intent == "lookup" else "",
                      term=term,
                      causal=intent == "lookup" and bool(CAUSAL_CUE.search(corrected)),
-                     compares=bool(COMPARE_CUE.search(corrected)),
+                     compares=self.compares_with_other(corrected, foreign),
                      lists_article=intent in ("list", "count") and bool(section) and len(foreign) <= 1
                      and self._modifiers_only(foreign, toks))
 

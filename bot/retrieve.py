@@ -33,7 +33,7 @@ def in_scope(query, best_dense: float, threshold: float) -> bool:  # type: ignor
         # ...but "does kidney stone pain feel the same as this?" asks about the other condition
         incidental = (
             not query.compares
-            and (query.anchored or query.advice or query.lay or query.lists_article)
+            and (query.anchored or query.advice or query.lay or query.lists_article or query.term)
             # "a ton of coffee and energy drinks ... on long hauls": as many lay phrases as unknown words
             and (few or len(query.lay) >= len(query.foreign))
             and min(english_zipf(w) for w in query.foreign) >= REAL_WORD_ZIPF  # a drug or disease name never is
