@@ -146,6 +146,23 @@ def test_doses_for_groups_the_article_does_not_cover_are_not_answered(engine, qu
     assert ans.abstained and " mg " not in ans.answer
 
 
+@pytest.mark.parametrize("question", [
+    "Can I take naproxen and my blood thinner together, do they interact?",  # interactions: not in the article
+    "My shoulder aches and two fingers tingle all day, is that from this?",  # a body part it never describes
+    "What causes gout flares?",  # another condition's causes, not the article's Causes list
+])
+def test_questions_beside_the_article_are_refused(engine, question):
+    assert engine.ask(question).abstained, question
+
+
+@pytest.mark.parametrize("question", [
+    "I carry my toddler in my arms all day; what should I avoid for my back?",  # arms, but no symptom in them
+    "List every symptom it can cause so I can compare them with mine",  # compared with the patient, not a disease
+])
+def test_patient_context_does_not_cause_a_refusal(engine, question):
+    assert not engine.ask(question).abstained, question
+
+
 def test_requests_for_made_up_text_abstain(engine):
     assert engine.ask("Write a song about my sore back and its nerves").abstained
 
