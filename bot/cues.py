@@ -70,7 +70,13 @@ PLACE_CUE = re.compile(r"\bwhere (does|do|did|will|would|can)\b.*\b(go|goes|goin
                        r"radiat\w*|come out|exit\w*)\b")
 # "how long does it take?": the answer is a length of time
 DURATION_CUE = re.compile(r"\bhow long\b|\bhow many (days|weeks|months|years|hours|minutes)\b")
-WANTS = {"figure": QUANTITY_CUE, "place": PLACE_CUE, "duration": DURATION_CUE}
+# "why does a squashed nerve hurt?", "what happens to the nerve?": the answer is the process, how compression hurts
+MECHANISM_CUE = re.compile(
+    r"\bwhy (does|do|would|is|are)\b.{0,60}\b(hurts?|pain\w*|ache|aches|sore)\b"
+    r"|\bwhat (actually |really |physically )?happens to (the|my|a|that) nerves?\b"
+    r"|\bwhat is (actually |really |physically )?(happening|going on)\b"
+    r"|\bhow (does|do|can) (it|this|the narrowing|narrowing|compression|squeezing)\b.{0,20}\b(cause|produce|give)\b")
+WANTS = {"figure": QUANTITY_CUE, "place": PLACE_CUE, "duration": DURATION_CUE, "mechanism": MECHANISM_CUE}
 ANAPHORA = re.compile(
     r"^\s*(and|what about|how about|also)\b|\b(it|its|it's|this|that|these|those|them|they|one|ones|same)\b"
 )

@@ -13,6 +13,9 @@ STATES = {
     "place": re.compile(r"\b(toward|towards|radiat\w*|travel\w*|into the|to the (groin|thigh|leg|abdomen))\b"),
 }
 STATES["duration"] = re.compile(r"\b(minutes?|hours?|days?|weeks?|months?|years?)\b")
+# the process by which a squeezed nerve hurts: told in the prose, never in a list entry
+STATES["mechanism"] = re.compile(r"\b(blood (flow|supply)|ischemi\w*|mechanical pressure|impulse conduction|nerve signal\w*)\b")
+PROSE_ONLY = frozenset({"mechanism"})
 STATES_BONUS = 0.05  # about the fused-score gap between the first and fifth rank
 NAME_NUDGE = 0.02  # a distinctive word of an entry's name: a nudge, not a verdict
 WINDOW = 5  # how far down the ranking an advice line or a named cause may still be the answer
@@ -35,8 +38,14 @@ def rerank(q: Query, hits: list[Hit], pin: Callable[[str], Hit], tables: Underst
         hits = hits + [pin(cid) for cid in q.entries if cid not in present]
         hits = sorted(hits, key=lambda h: (h.chunk.id not in named, named.get(h.chunk.id, 0), -h.score))
     if q.wants and not q.named_full:  # "how much": a sentence stating a figure answers; one without cannot
-        states = STATES[q.wants]
-        hits = sorted(hits, key=lambda h: -(h.score + (STATES_BONUS if states.search(h.chunk.text) else 0.0)))
+        states, prose = STATES[q.wants], q.wants in PROSE_ONLY
+
+        def says(h: Hit) -> bool:
+            return bool(states.search(h.chunk.text)) and not (prose and h.chunk.kind == "entry")
+
+        hits = sorted(hits, key=lambda h: -(h.score + (STATES_BONUS if says(h) else 0.0)))
+    if q.wants in PROSE_ONLY and hits and not q.named_full:
+        hits = process_first(q, hits, pin, tables)
     if q.advice and hits:
         hits = advice_first(q, hits, pin, tables)
     if q.term:  # the sentence defining the term asked about comes first
@@ -58,6 +67,21 @@ def advice_first(q: Query, hits: list[Hit], pin: Callable[[str], Hit], tables: U
         line = max(near, key=lambda h: h.dense)
         if line.dense < ADVICE_CLOSENESS * max(h.dense for h in hits):
             return hits
+    return [line, *(h for h in hits if h.chunk.id != line.chunk.id)]
+
+
+def process_first(q: Query, hits: list[Hit], pin: Callable[[str], Hit], tables: Understander) -> list[Hit]:
+    """'Why does a squashed nerve hurt?': the prose sentence telling the process answers first, the closest one
+    in the article when it reads nearly as close as the best hit (the generic 'leading to pain' lines rank higher)."""
+    states = STATES[q.wants]
+    if any(states.search(h.chunk.text) and h.chunk.kind != "entry" for h in hits[:1]):
+        return hits  # retrieval (with the bonus above) already put one first
+    lines = [pin(c.id) for c in tables.chunks.values() if c.kind != "entry" and states.search(c.text)]
+    if not lines:
+        return hits
+    line = max(lines, key=lambda h: h.dense)
+    if line.dense < ADVICE_CLOSENESS * max(h.dense for h in hits):
+        return hits
     return [line, *(h for h in hits if h.chunk.id != line.chunk.id)]
 
 

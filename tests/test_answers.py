@@ -163,6 +163,12 @@ def test_patient_context_does_not_cause_a_refusal(engine, question):
     assert not engine.ask(question).abstained, question
 
 
+def test_why_it_hurts_is_answered_by_the_process(engine):
+    """Not by the generic 'leading to pain' lines: by the sentence telling how a squeezed nerve comes to hurt."""
+    ans = engine.ask("Why would a pinched nerve hurt like this?")
+    assert "ischemia" in ans.answer or "blood flow" in ans.answer, ans.answer
+
+
 def test_requests_for_made_up_text_abstain(engine):
     assert engine.ask("Write a song about my sore back and its nerves").abstained
 
