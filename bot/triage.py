@@ -24,7 +24,7 @@ NEW = r"\b(new|sudden|suddenly|started|starting|since|just|today|yesterday|last 
 BLADDER = r"\b(bladder|bowels?|pee|peeing|urine|urinat\w*|wee|poo|poop|stools?|toilet)\b"
 LOSS = r"\b(control|lost|losing|loss|leak\w*|wet|can'?t|cannot|couldn'?t|unable|accidents?|hold|stop|incontinen\w*)\b"
 NUMB = r"\b(numb\w*|no feeling|can'?t feel|lost feeling|loss of feeling|no sensation|tingl\w*|dead)\b"
-SADDLE = r"\b(groin|genitals?|private parts?|between my legs|inner thighs?|buttocks|bottom|crotch|perineum|saddle)\b"
+SADDLE = r"\b(groin|genitals?|private parts?|between (my|his|her|their) legs|inner thighs?|buttocks|bottom|crotch|perineum|saddle)\b"
 LEGS = r"\b(legs?|feet|foot|knees?)\b"
 WEAKER = (r"\b(weaker|weakening|getting weak|more weak|giving (way|out)|gave way|buckl\w*|collaps\w*|progressive\w*|"
           r"worse and worse|more and more)\b")
@@ -54,8 +54,8 @@ def near(a: str, b: str) -> str:
 WORSENING = r"\b(getting worse|worse|worsening|progress\w*|spreading)\b"
 
 RULES: tuple[RedFlag, ...] = (
-    RedFlag("loss of bladder or bowel control", _rx(near(BLADDER, LOSS), r"|\bincontinen\w*|\bwet (myself|the bed)\b",
-                                                     r"|\b(peeing|pooing|pooping|soiling|soiled) (myself|my (pants|bed))\b")),
+    RedFlag("loss of bladder or bowel control", _rx(near(BLADDER, LOSS), r"|\bincontinen\w*|\bwet (myself|himself|herself|themselves|the bed)\b",
+                                                     r"|\b(peeing|pooing|pooping|soiling|soiled) (myself|himself|herself|(my|his|her) (pants|bed))\b")),
     RedFlag("new sensory changes in the groin (saddle area)",
             _rx(near(r"\bsaddle\b", NUMB), "|", f"^(?=.*{NEW}).*", near(NUMB, SADDLE))),
     RedFlag("progressive muscle weakness in the legs",

@@ -76,6 +76,7 @@ def test_red_flag_opens_with_when_to_see_a_doctor(engine):
 @pytest.mark.parametrize("report", [
     "I have new numbness in my groin",  # the sign of 'new' before the numbness, not only after it
     "Since last week my inner thighs have gone numb",
+    "My dad wet himself this morning and can't feel anything between his legs",  # a carer's words: his, not my
     "My legs are more weak each month and I trip a lot",
     # no severity word: rest and painkillers both named as failing is the article's sign itself
     "Nothing is working any more, not resting in bed and not the meds either",
