@@ -14,7 +14,7 @@ DASHES = re.compile(r"[\u2010-\u2015\u2212‐]")
 STOPWORDS = frozenset(
     ["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves", "tell", "please", "thanks", "thank", "hi", "hello", "hey", "also", "get", "got", "really", "much", "many", "lot", "lots", "things", "thing", "like", "know", "want", "need", "use", "used", "using", "may", "might", "must", "shall", "ok", "okay", "yes", "dont", "don't", "im", "i'm", "ive", "i've", "whats", "what's", "cant", "can't", "doesnt", "doesn't", "isnt", "isn't", "it's", "its'", "there's", "theres", "one", "ones", "something", "anything",
      # a modal and chat fillers name no topic
-     "ought", "lol", "tho", "kinda", "gonna", "wanna"]
+     "ought", "lol", "tho", "kinda", "gonna", "wanna", "bro", "dude", "thru", "diff"]
 )
 
 
@@ -59,6 +59,13 @@ def english_zipf(word: str) -> float:
     from wordfreq import zipf_frequency
 
     return float(zipf_frequency(word, "en"))
+
+
+def base_zipf(word: str) -> float:
+    """How common the word's plain form is: 'advertises' is as everyday as 'advertise', a drug name stays rare."""
+    forms = [word] + [word[: -len(end)] + add for end, add in (("s", ""), ("es", ""), ("ed", ""), ("ed", "e"),
+                                                                ("ing", ""), ("ing", "e")) if word.endswith(end)]
+    return max(english_zipf(f) for f in forms)
 
 
 COMMON_WORDS = 3000  # the most frequent English words: a rare word one edit from one of them is its misspelling

@@ -8,10 +8,11 @@ from typing import Any
 import numpy as np
 
 from .index import Index
-from .lexicon import FOREIGN_SHARE, REAL_WORD_ZIPF, english_zipf, tokenize_for_bm25
+from .lexicon import FOREIGN_SHARE, REAL_WORD_ZIPF, base_zipf, english_zipf, tokenize_for_bm25
 from .schema import Chunk, Hit
 
 LAY_FACTOR = 0.6  # how far a recognised lay phrase lowers the similarity bar
+NAME_LENGTH = 8  # letters from which a rare unknown word is taken for a drug's or disease's name
 RRF_K = 10  # small k: the first few ranks of each retriever matter most on a 200-chunk corpus
 
 
@@ -26,7 +27,11 @@ def in_scope(query, best_dense: float, threshold: float) -> bool:  # type: ignor
     few = len(query.foreign) <= max(1.0, FOREIGN_SHARE * query.content_words)
     # a part of an entry's name ("numb" of Groin Numbness) does not outweigh "carpal tunnel in my wrist";
     # it does outweigh one misspelt word ("straight leg rase test")
-    named = query.entries and (query.named_full or (query.named_directly and few and not query.compares))
+    # a long rare word beside a named drug is another drug's name ("duloxetine together with warfarin"): the pair
+    # is not the article's subject (short rare words are typos: "rase", "wich")
+    other_name = any(len(w) >= NAME_LENGTH and base_zipf(w) < REAL_WORD_ZIPF for w in query.foreign)
+    named = query.entries and not other_name and (
+        query.named_full or (query.named_directly and few and not query.compares))
     if query.foreign and not named:
         # a patient's story about their back may mention a warehouse or a toddler; a question about
         # another disease rarely names the spine, and its unknown word is most of what it says

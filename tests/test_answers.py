@@ -151,6 +151,7 @@ def test_doses_for_groups_the_article_does_not_cover_are_not_answered(engine, qu
     "Can I take naproxen and my blood thinner together, do they interact?",  # interactions: not in the article
     "My shoulder aches and two fingers tingle all day, is that from this?",  # a body part it never describes
     "What causes gout flares?",  # another condition's causes, not the article's Causes list
+    "Is it OK to take tramadol along with amiodarone?",  # a drug the article names beside one it does not
 ])
 def test_questions_beside_the_article_are_refused(engine, question):
     assert engine.ask(question).abstained, question
@@ -159,6 +160,7 @@ def test_questions_beside_the_article_are_refused(engine, question):
 @pytest.mark.parametrize("question", [
     "I carry my toddler in my arms all day; what should I avoid for my back?",  # arms, but no symptom in them
     "List every symptom it can cause so I can compare them with mine",  # compared with the patient, not a disease
+    "is it fine to keep doing deadlifts at the gym?",  # gym words for heavy lifting (synonym table)
 ])
 def test_patient_context_does_not_cause_a_refusal(engine, question):
     assert not engine.ask(question).abstained, question
