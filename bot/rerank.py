@@ -5,7 +5,7 @@ import re
 from collections.abc import Callable
 
 from .query import Query, Understander
-from .schema import Hit
+from .schema import Chunk, Hit
 
 # what a sentence must state to answer a question that wants a figure or a place
 STATES = {
@@ -20,6 +20,11 @@ STATES_BONUS = 0.05  # about the fused-score gap between the first and fifth ran
 NAME_NUDGE = 0.02  # a distinctive word of an entry's name: a nudge, not a verdict
 WINDOW = 5  # how far down the ranking an advice line or a named cause may still be the answer
 ADVICE_CLOSENESS = 0.7  # ...an advice line found by similarity must reach this share of the best hit's
+
+
+def states(wants: str, chunk: Chunk) -> bool:
+    """Whether the chunk states what the question wants (a figure, a place, a length of time, the process)."""
+    return bool(STATES[wants].search(chunk.text)) and not (wants in PROSE_ONLY and chunk.kind == "entry")
 
 
 def rerank(q: Query, hits: list[Hit], pin: Callable[[str], Hit], tables: Understander) -> list[Hit]:
@@ -38,12 +43,8 @@ def rerank(q: Query, hits: list[Hit], pin: Callable[[str], Hit], tables: Underst
         hits = hits + [pin(cid) for cid in q.entries if cid not in present]
         hits = sorted(hits, key=lambda h: (h.chunk.id not in named, named.get(h.chunk.id, 0), -h.score))
     if q.wants and not q.named_full:  # "how much": a sentence stating a figure answers; one without cannot
-        states, prose = STATES[q.wants], q.wants in PROSE_ONLY
-
-        def says(h: Hit) -> bool:
-            return bool(states.search(h.chunk.text)) and not (prose and h.chunk.kind == "entry")
-
-        hits = sorted(hits, key=lambda h: -(h.score + (STATES_BONUS if says(h) else 0.0)))
+        wants = q.wants
+        hits = sorted(hits, key=lambda h: -(h.score + (STATES_BONUS if states(wants, h.chunk) else 0.0)))
     if q.wants in PROSE_ONLY and hits and not q.named_full:
         hits = process_first(q, hits, pin, tables)
     if q.advice and hits:
@@ -73,10 +74,9 @@ def advice_first(q: Query, hits: list[Hit], pin: Callable[[str], Hit], tables: U
 def process_first(q: Query, hits: list[Hit], pin: Callable[[str], Hit], tables: Understander) -> list[Hit]:
     """'Why does a squashed nerve hurt?': the prose sentence telling the process answers first, the closest one
     in the article when it reads nearly as close as the best hit (the generic 'leading to pain' lines rank higher)."""
-    states = STATES[q.wants]
-    if any(states.search(h.chunk.text) and h.chunk.kind != "entry" for h in hits[:1]):
+    if states(q.wants, hits[0].chunk):
         return hits  # retrieval (with the bonus above) already put one first
-    lines = [pin(c.id) for c in tables.chunks.values() if c.kind != "entry" and states.search(c.text)]
+    lines = [pin(c.id) for c in tables.chunks.values() if states(q.wants, c)]
     if not lines:
         return hits
     line = max(lines, key=lambda h: h.dense)
@@ -90,4 +90,4 @@ def states_what_is_asked(q: Query, hits: list[Hit]) -> bool:
     MRI take?" is not answered by the MRI entry, which says what it shows, not how long it takes."""
     if q.wants != "duration":
         return True
-    return any(STATES["duration"].search(h.chunk.text) for h in hits[:3])
+    return any(states("duration", h.chunk) for h in hits[:3])
