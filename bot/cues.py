@@ -11,8 +11,9 @@ COUNT_CUE = re.compile(r"\bhow many\b(?! (\w+ )?(times|days|weeks|months|years|h
                        r"|\bnumber of\b|\bcount\b")
 LIST_CUE = re.compile(
     r"^\s*(what|which)\b(?! (makes?|happens|does|did|is|was)\b)|\bwhich\b|\blist\b|(?<!\bat )\b(all|every)\b(?! (the )?(day|days|week|weeks|weekend|weekends|night|nights|morning|mornings|time|year|month|hour|single|other|now)\b)|\boptions\b|\bways\b|\bname (the|all|some)\b|\bany\b"
-    r"|\bare there\b|\bhow (can|do|could|should) i\b|\bavailable\b"
+    r"|\bare there\b|\bhow (can|do|could|should) i\b|\bavailable\b|\b(rundown|overview|run through|run-through) of\b"
 )
+IN_LAW = re.compile(r"\bin laws?\b")  # "brother in law", "my in-laws": relatives
 MINE = {"her": "my", "his": "my", "their": "my", "your": "my", "our": "my", "mom's": "my", "dad's": "my"}
 ADVICE_CUE = re.compile(
     r"\b(should i|can i|could i|may i|do i need|is it (ok|okay|safe|bad|good|fine|wise|better|worse|normal)"
@@ -34,18 +35,21 @@ LIST_OBJECT = re.compile(r"\b(?:(?:list|rundown|overview|summary) of|all(?: of)?
 # "all of them pls", "every single one": the whole list, whatever else the question names or weighs
 ALL_CUE = re.compile(r"\b(all of (them|those|these|em)|every (single )?one|each one|full list|complete list|whole list"
                      r"|all \w+ of them|(name|give me|tell me|list) all|all the (different|various|possible))\b")
+# words that ask for a list outright, beside ALL_CUE and LIST_OBJECT ("what can cause this?" does not)
+LIST_REQUEST = re.compile(r"\blist\b|\bwhat are\b|\b(options|types|kinds|things)\b|\bwhich\b|\bmentions?\b|\bsay\b")
 # "what types of shoes": "types of" classifies something else, it does not name the article's Types section
 CLASSIFIER = re.compile(r"\b(" + KINDS + r") of (?:the |this |that |these |those |my |your |a |an )?(\w+)")
 # "mind-body type things": "type" qualifies the word before it, it does not ask for the Types section
 QUALIFIER = re.compile(r"\b(?!(?:what|which|the|a|an|this|that|these|those|any|some|all|different|main|other)\b)\w+ "
                        r"(" + KINDS + r") (?!of\b|are\b|is\b|there\b)\w+")
-# "this thing can cause": a heading word right after a modal is a verb, weaker than a heading named as a noun
-MODAL_VERB = re.compile(r"\b(?:can|could|may|might|will|would|to)\s+(\w+)")
+# "this thing can cause", "processes that cause": a heading word right after a modal or "that" is a verb, weaker than a heading named as a noun
+MODAL_VERB = re.compile(r"\b(?:can|could|may|might|will|would|to|that)\s+(\w+)")
 # "What is X?" asks about one thing, even when X repeats a heading's words
 SINGLE_CUE = re.compile(r"^\s*(what|which)('s| is| does| exactly is| was)\b")
 # "which exercise is safest for my hips?": pick inside the list rather than print all of it
 PICK_CUE = re.compile(
-    r"\b(best|most|better|worst|strongest|safest|good for|helps? (with|for)|(?<!n't )(?<!not )works? (best|for)"
+    r"\b(best|most|better|worst|strongest|safest|good for"
+    r"|helps? (with|for)(?! (this|it|that|the narrowing|narrowing|the condition|this condition|my condition)\b)|(?<!n't )(?<!not )works? (best|for)"
     r"|which (one|ones)( (would|should|will|helps?|works?|do|does|can)\b|$))\b"
     r"|\bwhich \w+ (is|does|helps|works|should)\b|\bfor (my|the|a) \w+"
 )

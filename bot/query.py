@@ -25,6 +25,7 @@ from .cues import (
     DOSE_CUE,
     DOSE_PATTERN,
     GENERIC_NAME_WORDS,
+    IN_LAW,
     LEVEL,
     LIST_CUE,
     LIST_OBJECT,
@@ -88,6 +89,7 @@ class Query:
     causal: bool = False  # "could X have caused this?": asks whether something is a cause of the condition
     compares: bool = False  # "does X feel the same as this?": sets this condition beside something else
     lists_article: bool = False  # asks for one of the article's lists, unknown words being mere modifiers
+    faq: str = ""  # id of the FAQ entry whose question this one restates ("do I have to have an operation?")
 
 
 def heading_variants(head: str) -> list[list[str]]:
@@ -346,7 +348,9 @@ class Understander:
         objects = {stem(w) for pair in LIST_OBJECT.findall(asked_text) for w in pair if w}
         as_verb = {stem(w) for w in MODAL_VERB.findall(asked_text)}
         as_noun = have - as_verb - self.topic_stems
-        best: tuple[tuple[str, ...] | None, tuple[bool, float, int, bool, float, int]] = (None, (False, 0.0, 0, False, 0.0, 0))
+        own = {stem(w) for w in asked if w not in STOPWORDS}  # the patient's words, before any synonym is added
+        best: tuple[tuple[str, ...] | None, tuple[bool, bool, float, int, bool, float, int]] = (
+            None, (False, False, 0.0, 0, False, 0.0, 0))
         for path in self.sections:
             head = re.sub(r"^[A-Z]\.\s+", "", path[-1])
             share, got = 0.0, 0.0
@@ -365,10 +369,21 @@ class Understander:
             head_stems = {stem(w) for w in words(head)}
             # the heading named right after "list every ..." outranks one reached only through other words
             named_object = bool(objects & head_stems) and (share >= 0.5 or self._head_noun_named(path, text))
-            key = (named_object, share, len(objects & head_stems), bool(as_noun & head_stems), got, -len(path))
+            # a heading the patient names outranks one a synonym reached ("supplements for the gym" is not Exercise)
+            key = (named_object, bool(own & as_noun & head_stems), share, len(objects & head_stems),
+                   bool(as_noun & head_stems), got, -len(path))
             if got > 0 and key > best[1]:
                 best = (path, key)
-        return best[0], best[1][1]  # the path and its share
+        return best[0], best[1][2]  # the path and its share
+
+    def without_subject(self, text: str) -> str:
+        """The text without the words naming the article's subject (foraminal, narrowing, L1, L2...)."""
+        return " ".join(w for w in words(text) if stem(w) not in self.topic_stems)
+
+    def shares_heading(self, heading: str, text: str) -> bool:
+        """Whether the text names a word of the heading (other than the article's subject)."""
+        head = {stem(w) for w in words(heading) if w not in STOPWORDS} - self.topic_stems
+        return bool(head & {stem(w) for w in words(text)})
 
     def find_group(self, toks: list[str]) -> tuple[tuple[str, ...], str]:
         """Entries that share a tag in their titles ("(Muscle Relaxant)") when the question names that tag."""
@@ -473,8 +488,8 @@ class Understander:
         if term:  # "my MRI report says <the diagnosis>; what does that mean?" asks for the definition, not the MRI
             entries, full_name = (), False
         narrowed = intent == "list" and bool(PICK_CUE.search(corrected)) and not ALL_CUE.search(corrected)
-        joined = f" {corrected} "
-        stems = {stem(w) for w in toks}  # "beers", "flights" are the list's "beer", "flight"
+        joined = f" {IN_LAW.sub(' ', corrected)} "  # a brother-in-law is family, not the law
+        stems = {stem(w) for w in joined.split()}  # "beers", "flights" are the list's "beer", "flight"
         excluded = tuple(sorted(w for w in self.not_covered if f" {w} " in joined or (" " not in w and stem(w) in stems)))
         excluded += self.other_levels(q)
         excluded += tuple(next(g for g in m.groups() if g) for m in REGION_SYMPTOM.finditer(corrected))

@@ -49,6 +49,8 @@ def rerank(q: Query, hits: list[Hit], pin: Callable[[str], Hit], tables: Underst
         hits = process_first(q, hits, pin, tables)
     if q.advice and hits:
         hits = advice_first(q, hits, pin, tables)
+    if q.faq:  # the question restates an FAQ question: the article's answer to it comes first
+        hits = [pin(q.faq), *(h for h in hits if h.chunk.id != q.faq)]
     if q.term:  # the sentence defining the term asked about comes first
         hits = [pin(q.term), *(h for h in hits if h.chunk.id != q.term)]
     return hits

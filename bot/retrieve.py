@@ -30,8 +30,8 @@ def in_scope(query, best_dense: float, threshold: float) -> bool:  # type: ignor
     # a long rare word beside a named drug is another drug's name ("duloxetine together with warfarin"): the pair
     # is not the article's subject (short rare words are typos: "rase", "wich")
     other_name = any(len(w) >= NAME_LENGTH and base_zipf(w) < REAL_WORD_ZIPF for w in query.foreign)
-    named = query.entries and not other_name and (
-        query.named_full or (query.named_directly and few and not query.compares))
+    named = (query.entries and not other_name and (
+        query.named_full or (query.named_directly and few and not query.compares))) or (query.faq and not other_name)
     if query.foreign and not named:
         # a patient's story about their back may mention a warehouse or a toddler; a question about
         # another disease rarely names the spine, and its unknown word is most of what it says

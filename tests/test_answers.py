@@ -172,6 +172,22 @@ def test_why_it_hurts_is_answered_by_the_process(engine):
     assert "ischemia" in ans.answer or "blood flow" in ans.answer, ans.answer
 
 
+@pytest.mark.parametrize("question,said", [
+    ("Will I end up needing to go under the knife, or do people get over this some other way?", "conservative management"),
+    ("how many times a week do I go to physio and for how long", "2–3 times per week"),
+    ("my cousin in law loves hanging off an inversion table, any good for me?", "temporary relief"),
+])
+def test_a_restated_faq_question_gets_the_faq_answer(engine, question, said):
+    """The article's own FAQ answer, though the wording suggests a list, a count or names a surgery."""
+    ans = engine.ask(question)
+    assert not ans.abstained and said in ans.answer, ans.answer
+
+
+@pytest.mark.parametrize("question", ["what can bring this narrowing on?", "which supplements does it mention, all of them"])
+def test_a_list_question_resembling_an_faq_still_lists(engine, question):
+    assert engine.ask(question).intent == "list"
+
+
 def test_requests_for_made_up_text_abstain(engine):
     assert engine.ask("Write a song about my sore back and its nerves").abstained
 
