@@ -51,6 +51,7 @@ from .lexicon import (
     STOPWORDS,
     Synonym,
     Vocabulary,
+    base_zipf,
     english_zipf,
     fold,
     misspelt_common,
@@ -269,7 +270,7 @@ class Understander:
         return tuple(
             w for w in toks
             if w not in STOPWORDS and w.isalpha() and len(w) > 2 and w not in self.vocab and w not in self.lay_words
-            and stem(w) not in self.vocab_stems and FOREIGN_FLOOR <= english_zipf(w) < FOREIGN_ZIPF
+            and stem(w) not in self.vocab_stems and english_zipf(w) >= FOREIGN_FLOOR and base_zipf(w) < FOREIGN_ZIPF
             and not self.derived(w) and not misspelt_common(w)
         )
 
@@ -451,9 +452,10 @@ class Understander:
         folded = " ".join(words(fold(q)))
         corrected = " ".join(toks)
         # names come from the question itself and from short synonym swaps ("tylenol" -> acetaminophen)
-        swaps = [w for s in self.lay_phrases(toks) if len(s.expansion.split()) <= 2 for w in words(s.expansion)]
         source = {w for m in REPORT_SOURCE.finditer(corrected) for w in m.group(1).split()}
         named_toks = [w for w in toks if w not in source]
+        # ("the xray guy said": the x-ray's synonym names no entry either)
+        swaps = [w for s in self.lay_phrases(named_toks) if len(s.expansion.split()) <= 2 for w in words(s.expansion)]
         own = self.find_entries(named_toks)  # named in the patient's own words
         entries, full_name = self.find_entries(named_toks + swaps) if swaps else own
         section, share = self.find_section(text, toks)

@@ -1,6 +1,7 @@
 """Retrieval stage: dense (FAISS) + lexical (BM25) search, rank fusion, and the out-of-scope decision."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,19 @@ from .schema import Chunk, Hit
 
 LAY_FACTOR = 0.6  # how far a recognised lay phrase lowers the similarity bar
 NAME_LENGTH = 8  # letters from which a rare unknown word is taken for a drug's or disease's name
+CLOSE_DENSE = 0.5  # measured: questions about the article beside one rare everyday word 0.50-0.56; other drugs' and
+# diseases' names beside "my back" 0.31-0.47
+# endings of diseases' and drugs' names (-osis, -itis, -ine, -pril...): such a word is never taken as incidental
+MEDICAL_FORM = re.compile(r"(osis|itis|emia|aemia|algia|pathy|oma|ectomy|plasty|ine|ol|am|pril|sartan|statin|mab|cillin"
+                          r"|mycin|azole|ide|one|ex|ax|ic|ia)$")
+MEDICAL_ZIPF = 4.0  # ...among words rarer than this ("define" is not a drug)
+CAUSE_VERB = r"(\s+\w+){0,2}\s+(cause|caused|causing|causes (this|it|my|the)|lead to|leads to|led to|trigger\w*)\b"
 RRF_K = 10  # small k: the first few ranks of each retriever matter most on a 200-chunk corpus
+
+
+def names_a_cause(word: str, question: str) -> bool:
+    """'can shingles cause this?': the word is the subject of a causing verb, the cause asked about."""
+    return bool(re.search(rf"\b{re.escape(word)}\b{CAUSE_VERB}", question, re.IGNORECASE))
 
 
 def in_scope(query, best_dense: float, threshold: float) -> bool:  # type: ignore[no-untyped-def]
@@ -41,7 +54,14 @@ def in_scope(query, best_dense: float, threshold: float) -> bool:  # type: ignor
             and (query.anchored or query.advice or query.lay or query.lists_article or query.term)
             # "a ton of coffee and energy drinks ... on long hauls": as many lay phrases as unknown words
             and (few or len(query.lay) >= len(query.foreign))
-            and min(english_zipf(w) for w in query.foreign) >= REAL_WORD_ZIPF  # a drug or disease name never is
+            # "can shingles cause this?": the unknown word is the cause asked about; "lupus", "anaemia" are shaped
+            # like a disease's name
+            and not any(names_a_cause(w, query.question) or (MEDICAL_FORM.search(w) and english_zipf(w) < MEDICAL_ZIPF)
+                        for w in query.foreign)
+            and (min(base_zipf(w) for w in query.foreign) >= REAL_WORD_ZIPF  # a drug or disease name never is
+                 # ...a rarer word is incidental only when the rest of the question reads very close to the article
+                 # ("I sit in the recliner all day, bad for this?"); a drug's or disease's name leaves it far
+                 or (len(query.foreign) == 1 and best_dense >= CLOSE_DENSE))
         )
         if not incidental:
             return False

@@ -152,6 +152,8 @@ def test_doses_for_groups_the_article_does_not_cover_are_not_answered(engine, qu
     "My shoulder aches and two fingers tingle all day, is that from this?",  # a body part it never describes
     "What causes gout flares?",  # another condition's causes, not the article's Causes list
     "Is it OK to take tramadol along with amiodarone?",  # a drug the article names beside one it does not
+    "could my lupus cause this narrowing?",  # the unknown word is the cause asked about
+    "is valium alright for my back spasms?",  # shaped like a drug's name
 ])
 def test_questions_beside_the_article_are_refused(engine, question):
     assert engine.ask(question).abstained, question
@@ -161,6 +163,7 @@ def test_questions_beside_the_article_are_refused(engine, question):
     "I carry my toddler in my arms all day; what should I avoid for my back?",  # arms, but no symptom in them
     "List every symptom it can cause so I can compare them with mine",  # compared with the patient, not a disease
     "is it fine to keep doing deadlifts at the gym?",  # gym words for heavy lifting (synonym table)
+    "I'm slumped on the settee most evenings, is that bad for my back?",  # a rare everyday word beside a close question
 ])
 def test_patient_context_does_not_cause_a_refusal(engine, question):
     assert not engine.ask(question).abstained, question
