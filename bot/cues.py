@@ -34,7 +34,8 @@ KINDS = r"(?:types?|kinds?|sorts?)"  # classifier words: "types of", "mind-body 
 LIST_OBJECT = re.compile(r"\b(?:(?:list|rundown|overview|summary) of|all(?: of)?(?: the| your)?|every|each)\s+(?:" + KINDS + r" of )?(\w+)(?: (\w+))?")
 # "all of them pls", "every single one": the whole list, whatever else the question names or weighs
 ALL_CUE = re.compile(r"\b(all of (them|those|these|em)|every (single )?one|each one|full list|complete list|whole list"
-                     r"|all \w+ of them|(name|give me|tell me|list) all|all the (different|various|possible))\b")
+                     r"|all \w+ of them|(name|give me|tell me|list) all|all the (different|various|possible)"
+                     r"|what else|any others?)\b")  # "x-ray, MRI, what else?": the ones named and the rest
 # words that ask for a list outright, beside ALL_CUE and LIST_OBJECT ("what can cause this?" does not)
 LIST_REQUEST = re.compile(r"\blist\b|\bwhat are\b|\b(options|types|kinds|things)\b|\bwhich\b|\bmentions?\b|\bsay\b")
 # "what types of shoes": "types of" classifies something else, it does not name the article's Types section
