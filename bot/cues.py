@@ -18,6 +18,7 @@ MINE = {"her": "my", "his": "my", "their": "my", "your": "my", "our": "my", "mom
 ADVICE_CUE = re.compile(
     r"\b(should i|can i|could i|may i|do i need|is it (ok|okay|safe|bad|good|fine|wise|better|worse|normal)"
     r"|is (that|this|it) (a problem|ok|okay|alright|all right|fine|cool|bad|safe|normal|risky|harmful)|(bad|good) idea"
+    r"|what (should|can|could) (i|he|she|we|they) (be )?(do|doing)"
     r"|(ok|okay|safe|bad) for (me|her|him)|(better|best) to"
     r"|^\s*\w+ or \w+ (before|after|for|when|during)"  # "heat or ice before exercise?": a choice to make
     r"|(my|her|his) (back|spine|pain|legs?|hips?|groin|thighs?|nerves?|condition|symptoms?|posture))\b"
@@ -31,7 +32,7 @@ CLAUSE_CUE = re.compile(r"^\s*(what|which|how|why|when|where|who|whose|is|are|am
                         r"|may|might|tell|explain|give|show|describe|i|i'm|my|it|its|this|that|the|a|an)\b")
 KINDS = r"(?:types?|kinds?|sorts?)"  # classifier words: "types of", "mind-body type things"
 # the thing a list request names: "the full list of symptoms", "all the causes", "every test"
-LIST_OBJECT = re.compile(r"\b(?:(?:list|rundown|overview|summary) of|all(?: of)?(?: the| your)?|every|each)\s+(?:" + KINDS + r" of )?(\w+)(?: (\w+))?")
+LIST_OBJECT = re.compile(r"\b(?:(?:list|rundown|overview|summary) of|all(?: of)?(?: the| your)?|every|each|how many)\s+(?:(?:different|various|main|distinct|separate) )?(?:" + KINDS + r" of )?(\w+)(?: (\w+))?")
 # "all of them pls", "every single one": the whole list, whatever else the question names or weighs
 ALL_CUE = re.compile(r"\b(all of (them|those|these|em)|every (single )?one|each one|full list|complete list|whole list"
                      r"|all \w+ of them|(name|give me|tell me|list) all|all the (different|various|possible)"
@@ -107,6 +108,11 @@ SYMPTOM_WORD = (r"\b(pain\w*|hurts?|hurting|ach\w*|sore|numb\w*|tingl\w*|pins an
 # ...joined by words of the same phrase only ("neck is killing", "pain in my left shoulder", not "arms and my back hurts")
 _JOIN = (r"(?:\W+(?:is|are|am|go|goes|gone|going|went|keeps?|get|gets|getting|got|feels?|feeling|in|my|her|his|the|"
          r"both|left|right|of|at|on|really|so|very|a|bit|little|has|have|been|also|too|all))*\W+")
+# "touching my toes": bending forward, not a symptom in the toes
+TOUCH_TOES = re.compile(r"\btouch\w* (my |your |his |her |the )?toes\b")
+# a second drug or a mix named beside a dose: the article never says how two drugs mix
+INTERACTION = re.compile(r"\b(with|and|alongside|together|plus|mix\w*|interact\w*|combin\w*)\b.*\b(drug|pill|medication|medicine"
+                         r"|tablet|thinner|warfarin|alcohol|beer|wine|drink)s?\b|\binteract\w*\b")
 REGION_SYMPTOM = re.compile(rf"{OTHER_REGION}{_JOIN}{SYMPTOM_WORD}|{SYMPTOM_WORD}{_JOIN}{OTHER_REGION}")
 # "my MRI report says ...": the test is where the patient read the words, not what the question asks about
 REPORT_SOURCE = re.compile(r"(?:^|\b(?:my|the|his|her|our|their) )((?:\w+ ){0,2}?)(?:report|scan|results?|letter)?\s?"

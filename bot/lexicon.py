@@ -10,6 +10,10 @@ from pathlib import Path
 WORD = re.compile(r"[a-z0-9]+(?:[’'][a-z]+)?")
 DASHES = re.compile(r"[\u2010-\u2015\u2212‐]")
 
+# chat spellings of function words: "wat is", "can u", "r they"
+CHAT = {"wat": "what", "wot": "what", "wats": "whats", "u": "you", "r": "are", "ur": "your", "pls": "please",
+        "plz": "please", "abt": "about", "cuz": "because", "coz": "because", "thx": "thanks", "y": "why"}
+
 # Function words: never typo-corrected, never counted as content.
 STOPWORDS = frozenset(
     ["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves", "tell", "please", "thanks", "thank", "hi", "hello", "hey", "also", "get", "got", "really", "much", "many", "lot", "lots", "things", "thing", "like", "know", "want", "need", "use", "used", "using", "may", "might", "must", "shall", "ok", "okay", "yes", "dont", "don't", "im", "i'm", "ive", "i've", "whats", "what's", "cant", "can't", "doesnt", "doesn't", "isnt", "isn't", "it's", "its'", "there's", "theres", "one", "ones", "something", "anything",
@@ -164,10 +168,15 @@ class Vocabulary:
 
         Real English words are left alone ("insurance" is not a typo of anything in the article).
         """
-        if word in self.freq or word in STOPWORDS or len(word) < 5 or not word.isalpha():
+        if word in CHAT:
+            return CHAT[word]
+        if word in self.freq or word in STOPWORDS or len(word) < 4 or not word.isalpha():
             return word
         if english_zipf(word) >= REAL_WORD_ZIPF:
             return word
+        if len(word) == 4:  # a short word: only two swapped letters are taken as a typo ("tets")
+            return next((c for c in self._by_len.get(4, ()) if sorted(c) == sorted(word)
+                         and sum(a != b for a, b in zip(c, word, strict=True)) == 2), word)
         if word in self._cache:
             return self._cache[word]
         limit = 1 if len(word) < 8 else 2

@@ -26,6 +26,7 @@ from .cues import (
     DOSE_PATTERN,
     GENERIC_NAME_WORDS,
     IN_LAW,
+    INTERACTION,
     LEVEL,
     LIST_CUE,
     LIST_OBJECT,
@@ -42,6 +43,7 @@ from .cues import (
     SINGLE_CUE,
     SUBJECT_CUE,
     SUBJECT_LINK,
+    TOUCH_TOES,
     WANTS,
 )
 from .lexicon import (
@@ -346,7 +348,10 @@ class Understander:
         have -= {stem(kind) for kind, obj in CLASSIFIER.findall(asked_text)
                  if stem(obj) not in self.topic_stems and obj not in self.anchors}
         have -= {stem(m.group(1)) for m in QUALIFIER.finditer(asked_text)}
-        objects = {stem(w) for pair in LIST_OBJECT.findall(asked_text) for w in pair if w}
+        named = [w for pair in LIST_OBJECT.findall(asked_text) for w in pair if w]
+        # the object in the article's words too: "how many medications" names Pharmacological Treatments
+        objects = {stem(w) for w in named} | {stem(x) for s in self.synonyms if len(s.phrase) == 1 and s.phrase[0] in named
+                                              for x in words(s.expansion)}
         as_verb = {stem(w) for w in MODAL_VERB.findall(asked_text)}
         as_noun = have - as_verb - self.topic_stems
         own = {stem(w) for w in asked if w not in STOPWORDS}  # the patient's words, before any synonym is added
@@ -493,8 +498,12 @@ class Understander:
         joined = f" {IN_LAW.sub(' ', corrected)} "  # a brother-in-law is family, not the law
         stems = {stem(w) for w in joined.split()}  # "beers", "flights" are the list's "beer", "flight"
         excluded = tuple(sorted(w for w in self.not_covered if f" {w} " in joined or (" " not in w and stem(w) in stems)))
+        if intent == "dose" and full_name and DOSE_PATTERN.search(q) and not INTERACTION.search(corrected):
+            # "on a long flight, is 4000 mg of acetaminophen ok?": the amount asked about is answered with the
+            # article's limit, whatever the setting; the setting is not the question
+            excluded = ()
         excluded += self.other_levels(q)
-        excluded += tuple(next(g for g in m.groups() if g) for m in REGION_SYMPTOM.finditer(corrected))
+        excluded += tuple(next(g for g in m.groups() if g) for m in REGION_SYMPTOM.finditer(TOUCH_TOES.sub(" ", corrected)))
         if intent == "dose" or any(self.chunks[e].section in self.dosed for e in entries):
             # the article's doses are adult doses: a child's dose, or a drug in pregnancy, is not in it
             # ("a toddler to carry" is the patient's life, not who takes the drug)

@@ -18,6 +18,7 @@ STATES["mechanism"] = re.compile(r"\b(blood (flow|supply)|ischemi\w*|mechanical 
 PROSE_ONLY = frozenset({"mechanism"})
 STATES_BONUS = 0.05  # about the fused-score gap between the first and fifth rank
 NAME_NUDGE = 0.02  # a distinctive word of an entry's name: a nudge, not a verdict
+ADVICE_WORDS = 0.5  # weight of shared words beside meaning when choosing among do/avoid lines
 WINDOW = 5  # how far down the ranking an advice line or a named cause may still be the answer
 ADVICE_CLOSENESS = 0.7  # ...an advice line found by similarity must reach this share of the best hit's
 
@@ -67,7 +68,9 @@ def advice_first(q: Query, hits: list[Hit], pin: Callable[[str], Hit], tables: U
         near = [h for h in hits[:WINDOW] if h.chunk.section in tables.advice_sections]
         if not near or near[0] is hits[0]:
             return hits
-        line = max(near, key=lambda h: h.dense)
+        # closest in meaning and in words together: "flaring up" -> the line on flare-ups, not the one on lifting
+        top_dense, top_lex = max(h.dense for h in near), max(h.lexical for h in near) or 1.0
+        line = max(near, key=lambda h: h.dense / top_dense + ADVICE_WORDS * h.lexical / top_lex)
         if line.dense < ADVICE_CLOSENESS * max(h.dense for h in hits):
             return hits
     return [line, *(h for h in hits if h.chunk.id != line.chunk.id)]

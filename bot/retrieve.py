@@ -61,7 +61,7 @@ def in_scope(query, best_dense: float, threshold: float) -> bool:  # type: ignor
             and (min(base_zipf(w) for w in query.foreign) >= REAL_WORD_ZIPF  # a drug or disease name never is
                  # ...a rarer word is incidental only when the rest of the question reads very close to the article
                  # ("I sit in the recliner all day, bad for this?"); a drug's or disease's name leaves it far
-                 or (len(query.foreign) == 1 and best_dense >= CLOSE_DENSE))
+                 or (sum(base_zipf(w) < REAL_WORD_ZIPF for w in query.foreign) == 1 and best_dense >= CLOSE_DENSE))
         )
         if not incidental:
             return False

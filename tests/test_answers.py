@@ -191,6 +191,21 @@ def test_a_list_question_resembling_an_faq_still_lists(engine, question):
     assert engine.ask(question).intent == "list"
 
 
+def test_an_amount_asked_about_gets_the_stated_limit_whatever_the_setting(engine):
+    """A trip is not a topic the article covers, but the amount asked about is: the limit is quoted, never approved."""
+    ans = engine.ask("Before a long flight, is 3500 mg of acetaminophen in a day alright?")
+    assert not ans.abstained and "max 3000 mg/day" in ans.answer, ans.answer
+
+
+@pytest.mark.parametrize("question,said", [
+    ("wat does the slump tets check", "Slump Test"),  # chat spelling and two swapped letters
+    ("bending down to touch my toes takes the ache away, why is that?", "Forward bending opens the foramen"),
+])
+def test_chat_spelling_and_idioms_are_read(engine, question, said):
+    ans = engine.ask(question)
+    assert not ans.abstained and said in ans.answer, ans.answer
+
+
 def test_requests_for_made_up_text_abstain(engine):
     assert engine.ask("Write a song about my sore back and its nerves").abstained
 
