@@ -166,6 +166,10 @@ class Understander:
     def find_term(self, question: str, toks: list[str]) -> tuple[str, int]:
         """The defining sentence for the term a 'what does X mean?' question asks about (or a quoted term), and how
         many of the term's words the question names; at least half of the term must be named."""
+        # "My report says '<diagnosis>'. What does the posterolateral bit mean?": the sentence that asks names the term
+        asking = [p for p in re.split(r"(?<=[.!?])\s+", question) if DEFINE_CUE.search(" ".join(words(p)))]
+        if asking and len(asking[-1]) < len(question):
+            question, toks = asking[-1], [self.vocab.correct(w) for w in words(asking[-1])]
         quoted = QUOTED.findall(question)
         if not (quoted or DEFINE_CUE.search(" ".join(toks))):
             return "", 0
@@ -534,6 +538,8 @@ class Understander:
             return query
         folded = " ".join(words(query.question))
         leans = bool(ANAPHORA.search(folded)) or len([w for w in words(folded) if w not in STOPWORDS]) <= 3
+        # "what dose would I take per day?" names no drug: the one the conversation is about
+        leans = leans or (bool(DOSE_CUE.search(folded)) and not query.entries and not query.section)
         content = [w for w in words(folded) if w not in STOPWORDS]
         # "how do I bake bread?" is a new, off-topic question; one everyday unknown word ("tho") is not
         off_topic = len(query.foreign) > max(1, FOREIGN_SHARE * len(content))

@@ -206,6 +206,22 @@ def test_chat_spelling_and_idioms_are_read(engine, question, said):
     assert not ans.abstained and said in ans.answer, ans.answer
 
 
+def test_a_dose_question_naming_no_drug_takes_the_conversations_drug(engine):
+    ans = engine.ask("how much would I take each day?", ["my neighbour swears by glucosamine, tell me about it"])
+    assert ans.intent == "dose" and "Glucosamine" in ans.answer, ans.answer
+
+
+def test_the_sentence_that_asks_names_the_term(engine):
+    """The report's wording (and the scan it came from) is context; the term asked about is in the question."""
+    ans = engine.ask("My husband's CT report says 'posterolateral narrowing at L1-L2'. What does posterolateral mean?")
+    assert "back-and-to-the-side" in ans.answer, ans.answer
+
+
+def test_a_vertebra_sliding_forward_is_the_articles_slippage(engine):
+    ans = engine.ask("the doctor said one bone has slid forward on the one below, what does that do to the nerve?")
+    assert "Forward slippage" in ans.answer, ans.answer
+
+
 def test_requests_for_made_up_text_abstain(engine):
     assert engine.ask("Write a song about my sore back and its nerves").abstained
 
