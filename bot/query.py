@@ -538,7 +538,7 @@ class Understander:
             return query
         folded = " ".join(words(query.question))
         leans = bool(ANAPHORA.search(folded)) or len([w for w in words(folded) if w not in STOPWORDS]) <= 3
-        # "what dose would I take per day?" names no drug: the one the conversation is about
+        # "how much a day then?" names no drug: the one the conversation is about
         leans = leans or (bool(DOSE_CUE.search(folded)) and not query.entries and not query.section)
         content = [w for w in words(folded) if w not in STOPWORDS]
         # "how do I bake bread?" is a new, off-topic question; one everyday unknown word ("tho") is not
