@@ -169,7 +169,7 @@ class Understander:
         # "My report says '<diagnosis>'. What does the posterolateral bit mean?": the sentence that asks names the term
         asking = [p for p in re.split(r"(?<=[.!?])\s+", question) if DEFINE_CUE.search(" ".join(words(p)))]
         if asking and len(asking[-1]) < len(question):
-            question, toks = asking[-1], [self.vocab.correct(w) for w in words(asking[-1])]
+            question, toks = asking[-1], self.correct(asking[-1])
         quoted = QUOTED.findall(question)
         if not (quoted or DEFINE_CUE.search(" ".join(toks))):
             return "", 0
