@@ -123,6 +123,11 @@ class Understander:
         self.chunks = {c.id: c for c in chunks}
         self.dose_populations = dose_populations
         self.lay_words = {w for s in synonyms for w in s.phrase}
+        # a one-word lay phrase's article words, stemmed ("medications" -> pharmacological, treatment...)
+        self.word_swaps: dict[str, set[str]] = {}
+        for syn in synonyms:
+            if len(syn.phrase) == 1:
+                self.word_swaps.setdefault(syn.phrase[0], set()).update(stem(x) for x in words(syn.expansion))
         # a misspelt lay word ("cofee") is corrected to the synonym table's word, as article words are
         self.vocab = Vocabulary([f"{c.title} {c.text} {' '.join(c.section)}" for c in chunks], sorted(self.lay_words))
         self.not_covered = frozenset(w for w in not_covered if " " in w or w not in self.vocab)
@@ -354,8 +359,7 @@ class Understander:
         have -= {stem(m.group(1)) for m in QUALIFIER.finditer(asked_text)}
         named = [w for pair in LIST_OBJECT.findall(asked_text) for w in pair if w]
         # the object in the article's words too: "how many medications" names Pharmacological Treatments
-        objects = {stem(w) for w in named} | {stem(x) for s in self.synonyms if len(s.phrase) == 1 and s.phrase[0] in named
-                                              for x in words(s.expansion)}
+        objects = {stem(w) for w in named} | {x for w in named for x in self.word_swaps.get(w, ())}
         as_verb = {stem(w) for w in MODAL_VERB.findall(asked_text)}
         as_noun = have - as_verb - self.topic_stems
         own = {stem(w) for w in asked if w not in STOPWORDS}  # the patient's words, before any synonym is added
