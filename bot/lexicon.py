@@ -12,7 +12,8 @@ DASHES = re.compile(r"[\u2010-\u2015\u2212‐]")
 
 # chat spellings of function words: "wat is", "can u", "r they"
 CHAT = {"wat": "what", "wot": "what", "wats": "whats", "u": "you", "r": "are", "ur": "your", "pls": "please",
-        "plz": "please", "abt": "about", "cuz": "because", "coz": "because", "thx": "thanks", "y": "why"}
+        "plz": "please", "abt": "about", "cuz": "because", "coz": "because", "thx": "thanks", "y": "why",
+        "hrs": "hours", "hr": "hour", "mins": "minutes", "thru": "through", "tho": "though", "ppl": "people"}
 
 # Function words: never typo-corrected, never counted as content.
 STOPWORDS = frozenset(
