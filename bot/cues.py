@@ -18,7 +18,8 @@ MINE = {"her": "my", "his": "my", "their": "my", "your": "my", "our": "my", "mom
 ADVICE_CUE = re.compile(
     r"\b(should i|can i|could i|may i|do i need|is it (ok|okay|safe|bad|good|fine|wise|better|worse|normal)"
     r"|is (that|this|it) (a problem|ok|okay|alright|all right|fine|cool|bad|safe|normal|risky|harmful)|(bad|good) idea"
-    r"|what (should|can|could) (i|he|she|we|they) (be )?(do|doing)"
+    r"|what (should|can|could) (i|he|she|we|they) (be )?(do|doing)|(anything|something) (i|we) should"
+    r"|too (much|many|long|often)\b.{0,25}\b(for (this|me|my)|with this)"  # "three coffees, too much for this?"
     r"|(ok|okay|safe|bad) for (me|her|him)|(better|best) to"
     r"|^\s*\w+ or \w+ (before|after|for|when|during)"  # "heat or ice before exercise?": a choice to make
     r"|(my|her|his) (back|spine|pain|legs?|hips?|groin|thighs?|nerves?|condition|symptoms?|posture))\b"

@@ -14,19 +14,28 @@ from .schema import Chunk, Hit
 
 LAY_FACTOR = 0.6  # how far a recognised lay phrase lowers the similarity bar
 NAME_LENGTH = 8  # letters from which a rare unknown word is taken for a drug's or disease's name
-CLOSE_DENSE = 0.5  # measured: questions about the article beside one rare everyday word 0.50-0.56; other drugs' and
-# diseases' names beside "my back" 0.31-0.47
+CLOSE_DENSE = 0.48  # measured: questions about the article beside one rare everyday word 0.489-0.56 ("handlebars",
+# "enumerate", "forklift"); other drugs' and diseases' names beside "my back" 0.31-0.47, and up to 0.51 in "should I take
+# <drug> for this?", which names_a_drug catches by the word's place, not by similarity
 # endings of diseases' and drugs' names (-osis, -itis, -ine, -pril...): such a word is never taken as incidental
 MEDICAL_FORM = re.compile(r"(osis|itis|emia|aemia|algia|pathy|oma|ectomy|plasty|ine|ol|am|pril|sartan|statin|mab|cillin"
                           r"|mycin|azole|ide|one|ex|ax|ic|ia)$")
 MEDICAL_ZIPF = 4.0  # ...among words rarer than this ("define" is not a drug)
 CAUSE_VERB = r"(\s+\w+){0,2}\s+(cause|caused|causing|causes (this|it|my|the)|lead to|leads to|led to|trigger\w*)\b"
+# "should I take wellbutrin", "a dose of oxycontin", "I'm on synthroid", "can synthroid help": the word is a drug's name
+TAKEN = (r"\b(take|takes|taking|took|try|trying|tried|prescribed|doses? of|mg of|(i'm|i am|been|currently|already|still)"
+         r" on)\s+(some\s+)?{w}\b|\b{w}\s+(help|helps|helped|work|works|worked)\b")
 RRF_K = 10  # small k: the first few ranks of each retriever matter most on a 200-chunk corpus
 
 
 def names_a_cause(word: str, question: str) -> bool:
     """'can shingles cause this?': the word is the subject of a causing verb, the cause asked about."""
     return bool(re.search(rf"\b{re.escape(word)}\b{CAUSE_VERB}", question, re.IGNORECASE))
+
+
+def names_a_drug(word: str, question: str) -> bool:
+    """'should I take wellbutrin for this?': the word is what is taken, a drug the article does not list."""
+    return bool(re.search(TAKEN.format(w=re.escape(word)), question, re.IGNORECASE))
 
 
 def in_scope(query, best_dense: float, threshold: float) -> bool:  # type: ignore[no-untyped-def]
@@ -56,7 +65,7 @@ def in_scope(query, best_dense: float, threshold: float) -> bool:  # type: ignor
             and (few or len(query.lay) >= len(query.foreign))
             # "can shingles cause this?": the unknown word is the cause asked about; "lupus", "anaemia" are shaped
             # like a disease's name
-            and not any(names_a_cause(w, query.question) or (MEDICAL_FORM.search(w) and english_zipf(w) < MEDICAL_ZIPF)
+            and not any(names_a_cause(w, query.question) or names_a_drug(w, query.question) or (MEDICAL_FORM.search(w) and english_zipf(w) < MEDICAL_ZIPF)
                         for w in query.foreign)
             and (min(base_zipf(w) for w in query.foreign) >= REAL_WORD_ZIPF  # a drug or disease name never is
                  # ...a rarer word is incidental only when the rest of the question reads very close to the article

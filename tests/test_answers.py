@@ -206,6 +206,23 @@ def test_chat_spelling_and_idioms_are_read(engine, question, said):
     assert not ans.abstained and said in ans.answer, ans.answer
 
 
+@pytest.mark.parametrize("question,said", [
+    ("I work 10 hrs on my feet, if it aches should I push thru it?", "Avoid pushing through severe pain"),  # chat abbreviations
+    ("how much cymbalta is the usual dose?", "30–60 mg"),  # a brand name is the article's drug
+    ("I tend to fall asleep on my stomach, does that matter for my back?", "Avoid sleeping prone"),
+    ("three coffees before noon, too much for this?", "Avoid caffeinated beverages in excess"),  # plural, "too much"
+])
+def test_everyday_wording_reaches_the_articles_line(engine, question, said):
+    ans = engine.ask(question)
+    assert not ans.abstained and said in ans.answer, ans.answer
+
+
+@pytest.mark.parametrize("question", ["Is it worth trying zoloft for this?", "I'm on lexapro, could that help my back too?"])
+def test_a_drug_the_article_does_not_list_is_not_answered_from_its_list(engine, question):
+    """The unknown word is what is taken: another drug, however close the rest of the question reads to the article."""
+    assert engine.ask(question).abstained
+
+
 def test_a_dose_question_naming_no_drug_takes_the_conversations_drug(engine):
     ans = engine.ask("how much would I take each day?", ["my neighbour swears by glucosamine, tell me about it"])
     assert ans.intent == "dose" and "Glucosamine" in ans.answer, ans.answer
