@@ -28,7 +28,9 @@ DOSE_CHECK = "Doses must be confirmed with a clinician or pharmacist before taki
 EMPTY = "Please type a question about posterolateral neural foraminal narrowing at L1–L2."
 TEMPLATES = (SAYS, LISTS, COUNTS, NOT_COVERED, CLOSEST, URGENT, DOSE_ABOVE, DOSE_CHECK, EMPTY, COUNTS_TAGGED,
              LISTS_TAGGED, SUBGROUPS)
-GROUPS_CUE = re.compile(r"\b(groups?|categor(y|ies)|kinds?|types?|sections?|parts?|classes)\b", re.IGNORECASE)
+# ("the physio and exercise kind of stuff": "kind of" is a filler there, not a request for the groups)
+GROUPS_CUE = re.compile(r"\b(groups?|categor(y|ies)|kinds?|types?|sections?|parts?|classes)\b(?! of (stuff|things?)\b)",
+                        re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ INJECTION = re.compile(
 Progress = Callable[[str], None]
 # a question that restates one of the article's FAQ questions: as close in meaning as this to its title, and this
 # much closer than to any other FAQ title (measured: restatements 0.62-0.79, the runner-up FAQ 0.2 lower)
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 FAQ_MATCH = 0.6
 FAQ_MARGIN = 0.1
 
@@ -225,6 +226,12 @@ class Engine:
         if q.intent == "list" and (ALL_CUE.search(asked) or LIST_OBJECT.search(asked) or LIST_REQUEST.search(asked)):
             return q  # "list every surgery option": the list was asked for
         sims = self._faq_vectors @ self.embed_query(self.understander.without_subject(q.text))
+        # "Honestly I'm terrified of back surgery. Will I definitely need an operation?": the sentence that asks is
+        # compared on its own too, the feelings around it being no part of the FAQ's question
+        asking = [p for p in SENTENCE_END.split(q.question) if p.rstrip().endswith("?")]
+        if asking and len(asking[-1]) < len(q.question):
+            alone = self.understander.read(asking[-1], self.config.max_question_chars).text
+            sims = np.maximum(sims, self._faq_vectors @ self.embed_query(self.understander.without_subject(alone)))
         first, second = np.argsort(-sims)[:2]
         if sims[first] < FAQ_MATCH or sims[first] - sims[second] < FAQ_MARGIN:
             return q

@@ -223,6 +223,17 @@ def test_a_drug_the_article_does_not_list_is_not_answered_from_its_list(engine, 
     assert engine.ask(question).abstained
 
 
+def test_kind_of_stuff_is_a_filler_not_a_request_for_groups(engine):
+    ans = engine.ask("how many drug-free treatments does it list, the massage and stretching kind of stuff?")
+    assert "**30**" in ans.answer and "Non-Pharmacological" in ans.answer, ans.answer
+
+
+def test_the_sentence_that_asks_is_matched_with_the_faq_without_the_feelings_around_it(engine):
+    ans = engine.ask("My neighbour had a rough time after his back op and now I'm nervous. Is there any way to avoid "
+                     "an operation for this?")
+    assert ans.intent == "lookup" and "Most cases respond to conservative management" in ans.answer, ans.answer
+
+
 def test_a_dose_question_naming_no_drug_takes_the_conversations_drug(engine):
     ans = engine.ask("how much would I take each day?", ["my neighbour swears by glucosamine, tell me about it"])
     assert ans.intent == "dose" and "Glucosamine" in ans.answer, ans.answer
