@@ -16,7 +16,8 @@ LIST_CUE = re.compile(
 IN_LAW = re.compile(r"\bin laws?\b")  # "brother in law", "my in-laws": relatives
 MINE = {"her": "my", "his": "my", "their": "my", "your": "my", "our": "my", "mom's": "my", "dad's": "my"}
 ADVICE_CUE = re.compile(
-    r"\b(should i|can i|could i|may i|do i need|is it (ok|okay|safe|bad|good|fine|wise|better|worse|normal)"
+    r"\b(should i|can i|could i|may i|do i need|is it (ok|okay|safe|bad|good|fine|wise|better|worse|normal|acceptable)"
+    r"|(would|will) it be (ok|okay|safe|bad|fine|alright|all right|acceptable|wise)"
     r"|is (that|this|it) (a problem|ok|okay|alright|all right|fine|cool|bad|safe|normal|risky|harmful)|(bad|good) idea"
     r"|what (should|can|could) (i|he|she|we|they) (be )?(do|doing)|(anything|something) (i|we) should"
     r"|too (much|many|long|often)\b.{0,25}\b(for (this|me|my)|with this)"  # "three coffees, too much for this?"

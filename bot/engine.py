@@ -223,8 +223,9 @@ class Engine:
         if q.intent == "dose" or q.named_full or len(self._faq_ids) < 2:
             return q
         asked = q.question.lower()
-        if q.intent == "list" and (ALL_CUE.search(asked) or LIST_OBJECT.search(asked) or LIST_REQUEST.search(asked)):
-            return q  # "list every surgery option": the list was asked for
+        if q.intent == "list" and (ALL_CUE.search(asked) or LIST_OBJECT.search(asked) or LIST_REQUEST.search(asked)
+                                   or q.group):
+            return q  # "list every surgery option", "what stem cell treatments are there?": the list was asked for
         sims = self._faq_vectors @ self.embed_query(self.understander.without_subject(q.text))
         # "Honestly I'm terrified of back surgery. Will I definitely need an operation?": the sentence that asks is
         # compared on its own too, the feelings around it being no part of the FAQ's question

@@ -156,6 +156,8 @@ class Understander:
         lead = next((c for c in chunks if c.kind == "prose"), None)  # the article's opening sentence names its subject
         self.topic_stems = {stem(w) for w in words(lead.text.split(" refers to ")[0])[:12]} - {stem(w) for w in STOPWORDS} if lead else set()
         self.topic_stems |= {"mean", "condit", "diagnosi", "exact", "exactli", "word", "term"}
+        for tag, ids in self._shared_phrases(chunks).items():
+            self.tags.setdefault(tag, ids)
         self.groups: dict[str, list[Chunk]] = {}
         for c in chunks:
             if c.group:
@@ -354,8 +356,10 @@ class Understander:
         of symptoms this can cause" asks for Symptoms, not Causes."""
         have = {stem(w) for w in words(text) if w not in STOPWORDS}
         asked_text = " ".join(asked)
-        have -= {stem(kind) for kind, obj in CLASSIFIER.findall(asked_text)
-                 if stem(obj) not in self.topic_stems and obj not in self.anchors}
+        # ...with what the synonym table made of it ("kinds of poses" added "types")
+        have -= {x for kind, obj in CLASSIFIER.findall(asked_text)
+                 if stem(obj) not in self.topic_stems and obj not in self.anchors
+                 for x in {stem(kind), *self.word_swaps.get(kind, ())}}
         have -= {stem(m.group(1)) for m in QUALIFIER.finditer(asked_text)}
         named = [w for pair in LIST_OBJECT.findall(asked_text) for w in pair if w]
         # the object in the article's words too: "how many medications" names Pharmacological Treatments
@@ -393,6 +397,22 @@ class Understander:
     def without_subject(self, text: str) -> str:
         """The text without the words naming the article's subject (foraminal, narrowing, L1, L2...)."""
         return " ".join(w for w in words(text) if stem(w) not in self.topic_stems)
+
+    def _shared_phrases(self, chunks: list[Chunk]) -> dict[str, list[str]]:
+        """Two words side by side in the names of several entries of one section ("Stem Cell" in three of the
+        advanced interventions, "Evoked Potentials" in two tests) name a group, as a bracketed class does."""
+        members: dict[tuple[tuple[str, ...], str, str], tuple[str, list[str]]] = {}
+        for c in chunks:
+            if c.kind != "entry":
+                continue
+            for m in re.finditer(r"(?=\b([A-Za-z]\w*)[ -](\w+)\b)", c.title):
+                a, b = stem(m.group(1).lower()), stem(m.group(2).lower())
+                if {a, b} & self.topic_stems or m.group(1).lower() in STOPWORDS or m.group(2).lower() in STOPWORDS:
+                    continue
+                name, ids = members.setdefault((c.section, a, b), (c.title[m.start(1) : m.end(2)], []))
+                if c.id not in ids:
+                    ids.append(c.id)
+        return {name: ids for name, ids in members.values() if len(ids) >= 2}
 
     def shares_heading(self, heading: str, text: str) -> bool:
         """Whether the text names a word of the heading (other than the article's subject)."""
@@ -570,6 +590,9 @@ class Understander:
                 return replace(query, entries=prev.entries[:1], intent=intent, text=f"{query.text} {names}",
                                named_full=intent == "dose" or prev.named_full or bool(POINTS_BACK.search(folded)),
                                resolved_from=earlier)
+            if prev.group and not query.section and not PICK_CUE.search(folded):
+                # "what stem cell treatments are there?" then "are they safe?": asked of the group as a whole
+                return replace(query, text=f"{query.text} {prev.group_name}", resolved_from=earlier)
             if prev.section and not query.section:
                 heading = " ".join(prev.section)
                 intent = "count" if COUNT_CUE.search(folded) else "list"

@@ -234,6 +234,24 @@ def test_the_sentence_that_asks_is_matched_with_the_faq_without_the_feelings_aro
     assert ans.intent == "lookup" and "Most cases respond to conservative management" in ans.answer, ans.answer
 
 
+def test_words_shared_by_several_entry_names_name_a_group(engine):
+    """'Stem Cell' stands in three entries' names: that is the list asked for, and 'are those safe?' asks of the group."""
+    ans = engine.ask("what stem cell options does it mention?")
+    assert ans.intent == "list" and "3 entries marked *Stem Cell*" in ans.answer, ans.answer
+    ans = engine.ask("are those safe?", ["what stem cell options does it mention?"])
+    assert "Emerging evidence supports safety" in ans.answer, ans.answer
+
+
+@pytest.mark.parametrize("question,said", [
+    ("Which kinds of workouts should I avoid with this?", "What to Do and What to Avoid"),  # not the Types section
+    ("would it be ok to take extra naproxen on my own without checking with anyone?", "Avoid self-prescribed high-dose"),
+    ("my thigh muscle is getting thinner, is that part of this?", "wasting of hip flexor muscles"),
+])
+def test_advice_and_plain_wording(engine, question, said):
+    ans = engine.ask(question)
+    assert not ans.abstained and said in ans.answer, ans.answer
+
+
 def test_a_dose_question_naming_no_drug_takes_the_conversations_drug(engine):
     ans = engine.ask("how much would I take each day?", ["my neighbour swears by glucosamine, tell me about it"])
     assert ans.intent == "dose" and "Glucosamine" in ans.answer, ans.answer
