@@ -9,6 +9,8 @@ from .schema import PATH_SEP, Answer, Chunk, Hit, Source
 
 AMOUNT = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:[–-]\s*(\d+(?:[.,]\d+)?)\s*)?(mg|g|mcg|iu|ml)\b", re.IGNORECASE)
 NOT_A_TOPIC = ("Disclaimer", "Introduction")  # never offered as "closest topics": they are not topics
+FIGURE = re.compile(r"\d\s*(%|mg|g|mcg|iu|ml|mm|cm|minutes?|hours?|days?|weeks?|months?|years?)(?![a-z])", re.IGNORECASE)
+FIGURE_WINDOW = 4  # how far down the ranking a second figure of the same kind is still quoted
 MAX_BODY = 800  # characters of a non-list answer body (disclaimer aside)
 ITEM_CHARS = 90
 WHOLE_ITEM_CHARS = 120  # a list line: entry title + its first clause, cut to this
@@ -90,6 +92,11 @@ def _source(hit_or_chunk: Hit | Chunk, quote: str, score: float = 1.0) -> Source
     c = hit_or_chunk.chunk if isinstance(hit_or_chunk, Hit) else hit_or_chunk
     s = hit_or_chunk.score if isinstance(hit_or_chunk, Hit) else score
     return Source(c.section_path, c.title, quote, s)
+
+
+def figure_units(text: str) -> set[str]:
+    """The units of the figures a sentence states ("%", "mg", "weeks")."""
+    return {m.group(1).lower().rstrip("s") for m in FIGURE.finditer(text)}
 
 
 def amounts(text: str) -> dict[str, float]:
@@ -220,6 +227,9 @@ def _lookup(query: Query, hits: list[Hit], quotes: list[str], sources: list[Sour
         closer = second.dense >= top.dense - 0.05 or second.lexical > top.lexical  # each wins one signal
         if second.score >= 0.85 * top.score and closer and not same_paragraph:
             chosen.append(second)
+        elif query.wants == "figure":  # "by what percent can it shrink?": every figure of that kind the best hits state
+            chosen += [h for h in hits[1:FIGURE_WINDOW] if h.chunk.group != top.chunk.group
+                       and figure_units(h.chunk.text) & figure_units(top.chunk.text)][:1]
     if query.intent == "dose":
         named = [h for h in hits if h.chunk.id in query.entries] or [top]
         chosen = named[:1]

@@ -252,6 +252,11 @@ def test_advice_and_plain_wording(engine, question, said):
     assert not ans.abstained and said in ans.answer, ans.answer
 
 
+def test_a_figure_question_gets_each_figure_of_that_kind_the_best_hits_state(engine):
+    ans = engine.ask("at worst, by what percent does the nerve's gap shrink?")
+    assert "50–60%" in ans.answer and "severe (>50%)" in ans.answer, ans.answer
+
+
 def test_a_dose_question_naming_no_drug_takes_the_conversations_drug(engine):
     ans = engine.ask("how much would I take each day?", ["my neighbour swears by glucosamine, tell me about it"])
     assert ans.intent == "dose" and "Glucosamine" in ans.answer, ans.answer
