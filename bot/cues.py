@@ -7,7 +7,7 @@ from .lexicon import stem
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 # "how many times a week": a frequency, not a count of entries
-COUNT_CUE = re.compile(r"\bhow many\b(?! (\w+ )?(times|days|weeks|months|years|hours|minutes|sessions|mg|milligrams)\b)"
+COUNT_CUE = re.compile(r"\bhow many\b(?! (\w+ )?(times|days|weeks|months|years|hours|minutes|sessions|mg|milligrams|mcg|iu|units|ml|grams|g|pills|tablets|capsules|doses)\b)"
                        r"|\bnumber of\b|\bcount\b")
 LIST_CUE = re.compile(
     r"^\s*(what|which)\b(?! (makes?|happens|does|did|is|was)\b)|\bwhich\b|\blist\b|(?<!\bat )\b(all|every)\b(?! (the )?(day|days|week|weeks|weekend|weekends|night|nights|morning|mornings|time|year|month|hour|single|other|now)\b)|\boptions\b|\bways\b|\bname (the|all|some)\b|\bany\b"
@@ -38,7 +38,8 @@ LIST_OBJECT = re.compile(r"\b(?:(?:list|rundown|overview|summary) of|all(?: of)?
 # "all of them pls", "every single one": the whole list, whatever else the question names or weighs
 ALL_CUE = re.compile(r"\b(all of (them|those|these|em)|every (single )?one|each one|full list|complete list|whole list"
                      r"|all \w+ of them|(name|give me|tell me|list) all|all the (different|various|possible)"
-                     r"|what else|any others?)\b")  # "x-ray, MRI, what else?": the ones named and the rest
+                     r"|what else|any others?|(them|those) all|every (type|kind|sort|form)s?( of)? (you|there|they)"
+                     r"|(name|list) every)\b")  # "x-ray, MRI, what else?": the ones named and the rest
 # words that ask for a list outright, beside ALL_CUE and LIST_OBJECT ("what can cause this?" does not)
 LIST_REQUEST = re.compile(r"\blist\b|\bwhat are\b|\b(options|types|kinds|things)\b|\bwhich\b|\bmentions?\b|\bsay\b")
 # "what types of shoes": "types of" classifies something else, it does not name the article's Types section

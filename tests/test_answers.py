@@ -257,6 +257,16 @@ def test_a_figure_question_gets_each_figure_of_that_kind_the_best_hits_state(eng
     assert "50–60%" in ans.answer and "severe (>50%)" in ans.answer, ans.answer
 
 
+@pytest.mark.parametrize("question,said", [
+    ("how many IU of vitamin D3 should I have?", "1000–2000 IU daily"),  # "how many IU" asks a dose, not a count
+    ("can it ever go back to normal, or am I stuck with it?", "bony changes are permanent"),
+    ("which x-rays and scans could they do? list them all", "6 entries under *Diagnostic Tests › E. Imaging Tests*"),
+])
+def test_doses_permanence_and_whole_lists_in_plain_words(engine, question, said):
+    ans = engine.ask(question)
+    assert not ans.abstained and said in ans.answer, ans.answer
+
+
 def test_a_dose_question_naming_no_drug_takes_the_conversations_drug(engine):
     ans = engine.ask("how much would I take each day?", ["my neighbour swears by glucosamine, tell me about it"])
     assert ans.intent == "dose" and "Glucosamine" in ans.answer, ans.answer
