@@ -118,5 +118,5 @@ INTERACTION = re.compile(r"\b(with|and|alongside|together|plus|mix\w*|interact\w
                          r"|tablet|thinner|warfarin|alcohol|beer|wine|drink)s?\b|\binteract\w*\b")
 REGION_SYMPTOM = re.compile(rf"{OTHER_REGION}{_JOIN}{SYMPTOM_WORD}|{SYMPTOM_WORD}{_JOIN}{OTHER_REGION}")
 # "my MRI report says ...", "my dad's MRI says ...": the test is where the patient read the words, not what the question asks about
-REPORT_SOURCE = re.compile(r"(?:^|\b(?:my|the|his|her|our|their)(?: \w+'s)? )((?:\w+ ){0,2}?)(?:report|scan|results?|letter)?\s?"
+REPORT_SOURCE = re.compile(r"(?:^|\b(?:my|the|his|her|our|their)(?: \w+'s)? )((?:\w+ ){0,2}?(?:report|scan|results?|letter)?)\s?"
                            r"(?:says|said|shows|showed|mentions|mentioned|found|reads|read|came back|states|stated)\b")

@@ -274,8 +274,9 @@ class Understander:
         return [s for s in found if not any(
             len(t.phrase) > len(s.phrase) and f" {' '.join(s.phrase)} " in f" {' '.join(t.phrase)} " for t in found)]
 
-    def expand(self, toks: list[str]) -> str:
-        return " ".join([*toks, *(s.expansion for s in self.lay_phrases(toks))])
+    def expand(self, toks: list[str], about: list[str] | None = None) -> str:
+        """The question's words and the article wording of the lay phrases among `about` (default: all of them)."""
+        return " ".join([*toks, *(s.expansion for s in self.lay_phrases(toks if about is None else about))])
 
     def foreign(self, toks: list[str]) -> tuple[str, ...]:
         """Content words neither the article nor the synonym table knows and that are not everyday English.
@@ -481,12 +482,13 @@ class Understander:
         """Turn one question (no history) into a Query."""
         q, notice = clean(question, limit)
         toks = self.correct(q)
-        text = self.expand(toks)
         folded = " ".join(words(fold(q)))
         corrected = " ".join(toks)
         # names come from the question itself and from short synonym swaps ("tylenol" -> acetaminophen)
         source = {w for m in REPORT_SOURCE.finditer(corrected) for w in m.group(1).split()}
         named_toks = [w for w in toks if w not in source]
+        # the scan the patient read a word in is not what they ask about: its synonyms are not added either
+        text = self.expand(toks, named_toks)
         # ("the xray guy said": the x-ray's synonym names no entry either)
         swaps = [w for s in self.lay_phrases(named_toks) if len(s.expansion.split()) <= 2 for w in words(s.expansion)]
         own = self.find_entries(named_toks)  # named in the patient's own words

@@ -267,6 +267,16 @@ def test_doses_permanence_and_whole_lists_in_plain_words(engine, question, said)
     assert not ans.abstained and said in ans.answer, ans.answer
 
 
+def test_the_scan_a_finding_was_read_in_is_not_the_topic(engine):
+    ans = engine.ask("the scan says I have bone spurs, how do those press on the nerve?")
+    assert "osteophyte" in ans.answer and not ans.sources[0].section.startswith("Diagnostic"), ans.answer
+
+
+def test_plain_words_for_an_injection_of_ones_own_blood(engine):
+    ans = engine.ask("they want to spin my own blood and inject it, what does that do?")
+    assert "Platelet-Rich Plasma" in ans.answer, ans.answer
+
+
 def test_a_dose_question_naming_no_drug_takes_the_conversations_drug(engine):
     ans = engine.ask("how much would I take each day?", ["my neighbour swears by glucosamine, tell me about it"])
     assert ans.intent == "dose" and "Glucosamine" in ans.answer, ans.answer
