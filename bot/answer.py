@@ -167,6 +167,8 @@ def compose(query: Query, hits: list[Hit], in_scope: bool, flags: tuple[str, ...
         sources += [_source(e, first_clause(e)) for e in (entries or ctx.sections[query.section])[:8]]
     elif hits:
         spent = sum(len(p) + 2 for p in parts)  # an urgent block already took part of the length budget
+        if urgent and ctx.urgent_chunk is not None:  # ...and is not quoted a second time
+            hits = [h for h in hits if h.chunk.id != ctx.urgent_chunk.id] or hits
         parts += _lookup(query, hits, quotes, sources, ctx, used=spent)
     if query.intent == "dose" and not abstained:
         parts.append(DOSE_CHECK)
@@ -245,7 +247,7 @@ def _lookup(query: Query, hits: list[Hit], quotes: list[str], sources: list[Sour
         lead = SAYS.format(cite=c.citation)
         if used + len(text) + len(lead) > MAX_BODY - (len(DOSE_CHECK) if query.intent == "dose" else 0) and (used or parts):
             break
-        used += len(text) + len(lead) + 4
+        used += len(text) + len(lead) + 6  # "> " before the quote, a blank line after the lead and after the quote
         if query.intent == "dose":
             asked = amounts(query.question)
             stated = amounts(c.text)

@@ -277,6 +277,11 @@ def test_plain_words_for_an_injection_of_ones_own_blood(engine):
     assert "Platelet-Rich Plasma" in ans.answer, ans.answer
 
 
+def test_the_urgent_advice_is_quoted_once(engine):
+    ans = engine.ask("burning down into my groin and now I can't hold my bladder, what is going on?")
+    assert ans.urgent and ans.answer.count("Seek medical attention if you experience") == 1, ans.answer
+
+
 def test_a_dose_question_naming_no_drug_takes_the_conversations_drug(engine):
     ans = engine.ask("how much would I take each day?", ["my neighbour swears by glucosamine, tell me about it"])
     assert ans.intent == "dose" and "Glucosamine" in ans.answer, ans.answer
