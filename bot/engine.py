@@ -231,7 +231,7 @@ class Engine:
         # compared on its own too, the feelings around it being no part of the FAQ's question
         asking = [p for p in SENTENCE_END.split(q.question) if p.rstrip().endswith("?")]
         if asking and len(asking[-1]) < len(q.question):
-            alone = self.understander.read(asking[-1], self.config.max_question_chars).text
+            alone = self.understander.expand(self.understander.correct(asking[-1]))
             sims = np.maximum(sims, self._faq_vectors @ self.embed_query(self.understander.without_subject(alone)))
         first, second = np.argsort(-sims)[:2]
         if sims[first] < FAQ_MATCH or sims[first] - sims[second] < FAQ_MARGIN:

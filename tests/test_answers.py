@@ -211,6 +211,12 @@ def test_chat_spelling_and_idioms_are_read(engine, question, said):
     ("how much cymbalta is the usual dose?", "30–60 mg"),  # a brand name is the article's drug
     ("I tend to fall asleep on my stomach, does that matter for my back?", "Avoid sleeping prone"),
     ("three coffees before noon, too much for this?", "Avoid caffeinated beverages in excess"),  # plural, "too much"
+    ("Which kinds of workouts should I avoid with this?", "What to Do and What to Avoid"),  # not the Types section
+    ("would it be ok to take extra naproxen on my own without checking with anyone?", "Avoid self-prescribed high-dose"),
+    ("my thigh muscle is getting thinner, is that part of this?", "wasting of hip flexor muscles"),
+    ("how many IU of vitamin D3 should I have?", "1000–2000 IU daily"),  # "how many IU" asks a dose, not a count
+    ("can it ever go back to normal, or am I stuck with it?", "bony changes are permanent"),
+    ("which x-rays and scans could they do? list them all", "6 entries under *Diagnostic Tests › E. Imaging Tests*"),
 ])
 def test_everyday_wording_reaches_the_articles_line(engine, question, said):
     ans = engine.ask(question)
@@ -242,29 +248,9 @@ def test_words_shared_by_several_entry_names_name_a_group(engine):
     assert "Emerging evidence supports safety" in ans.answer, ans.answer
 
 
-@pytest.mark.parametrize("question,said", [
-    ("Which kinds of workouts should I avoid with this?", "What to Do and What to Avoid"),  # not the Types section
-    ("would it be ok to take extra naproxen on my own without checking with anyone?", "Avoid self-prescribed high-dose"),
-    ("my thigh muscle is getting thinner, is that part of this?", "wasting of hip flexor muscles"),
-])
-def test_advice_and_plain_wording(engine, question, said):
-    ans = engine.ask(question)
-    assert not ans.abstained and said in ans.answer, ans.answer
-
-
 def test_a_figure_question_gets_each_figure_of_that_kind_the_best_hits_state(engine):
     ans = engine.ask("at worst, by what percent does the nerve's gap shrink?")
     assert "50–60%" in ans.answer and "severe (>50%)" in ans.answer, ans.answer
-
-
-@pytest.mark.parametrize("question,said", [
-    ("how many IU of vitamin D3 should I have?", "1000–2000 IU daily"),  # "how many IU" asks a dose, not a count
-    ("can it ever go back to normal, or am I stuck with it?", "bony changes are permanent"),
-    ("which x-rays and scans could they do? list them all", "6 entries under *Diagnostic Tests › E. Imaging Tests*"),
-])
-def test_doses_permanence_and_whole_lists_in_plain_words(engine, question, said):
-    ans = engine.ask(question)
-    assert not ans.abstained and said in ans.answer, ans.answer
 
 
 def test_the_scan_a_finding_was_read_in_is_not_the_topic(engine):
