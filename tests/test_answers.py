@@ -200,13 +200,6 @@ def test_an_amount_asked_about_gets_the_stated_limit_whatever_the_setting(engine
 @pytest.mark.parametrize("question,said", [
     ("wat does the slump tets check", "Slump Test"),  # chat spelling and two swapped letters
     ("bending down to touch my toes takes the ache away, why is that?", "Forward bending opens the foramen"),
-])
-def test_chat_spelling_and_idioms_are_read(engine, question, said):
-    ans = engine.ask(question)
-    assert not ans.abstained and said in ans.answer, ans.answer
-
-
-@pytest.mark.parametrize("question,said", [
     ("I work 10 hrs on my feet, if it aches should I push thru it?", "Avoid pushing through severe pain"),  # chat abbreviations
     ("how much cymbalta is the usual dose?", "30–60 mg"),  # a brand name is the article's drug
     ("I tend to fall asleep on my stomach, does that matter for my back?", "Avoid sleeping prone"),
@@ -219,6 +212,7 @@ def test_chat_spelling_and_idioms_are_read(engine, question, said):
     ("which x-rays and scans could they do? list them all", "6 entries under *Diagnostic Tests › E. Imaging Tests*"),
 ])
 def test_everyday_wording_reaches_the_articles_line(engine, question, said):
+    """Chat spellings, idioms, brand names and lay words reach the article's line."""
     ans = engine.ask(question)
     assert not ans.abstained and said in ans.answer, ans.answer
 
